@@ -1,0 +1,58 @@
+//! The messages the UI and the engine worker exchange.
+//!
+//! Both sides serialise these with `serde-wasm-bindgen` and `postMessage`;
+//! result rows travel as Arrow IPC stream bytes, so the UI decodes exactly the
+//! batches the engine produced (types and nulls included).
+
+use serde::{Deserialize, Serialize};
+
+/// A request from the UI. `id` ties every answer to its request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Run one SQL statement.
+    Sql { id: u64, sql: String },
+    /// List the persisted tables.
+    Tables { id: u64 },
+}
+
+/// A message from the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The engine has opened its storage and accepts requests.
+    Ready {
+        tables: Vec<TableInfo>,
+        /// Where tables live, e.g. "OPFS" or why they live in memory instead.
+        storage: String,
+        /// Milliseconds from worker start to ready, measured in the worker.
+        startup_ms: f64,
+    },
+    /// Rows produced so far by a running statement.
+    Progress { id: u64, rows: u64, batches: u64 },
+    /// A finished statement.
+    Done {
+        id: u64,
+        /// Arrow IPC stream with the result (schema and batches).
+        #[serde(with = "serde_bytes")]
+        ipc: Vec<u8>,
+        rows: u64,
+        /// What a statement without rows did, e.g. "created table t (3 rows)".
+        message: Option<String>,
+        /// Milliseconds spent in the engine, measured in the worker.
+        engine_ms: f64,
+        tables: Vec<TableInfo>,
+    },
+    /// A statement that failed; nothing was changed.
+    Failed { id: u64, message: String },
+    /// The answer to [`Request::Tables`].
+    Tables { id: u64, tables: Vec<TableInfo> },
+}
+
+/// One persisted table as the catalog sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub name: String,
+    /// Rows, when the table could be read.
+    pub rows: Option<u64>,
+    /// Why the table cannot be read (a corrupt file, say).
+    pub error: Option<String>,
+}

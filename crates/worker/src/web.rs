@@ -1,0 +1,153 @@
+//! The worker's message loop.
+
+use std::rc::Rc;
+
+use futures::StreamExt;
+use futures::channel::mpsc;
+use lakelab_engine::{Engine, Progress, to_ipc};
+use lakelab_protocol::{Request, Response, TableInfo};
+use lakelab_store::{MemoryStore, OpfsStore, Store};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+/// The OPFS folder that holds the lake.
+const LAKE_FOLDER: &str = "lakelab";
+/// Progress messages are sent at most this often (ms).
+const PROGRESS_INTERVAL_MS: f64 = 100.0;
+
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // Requests are queued from the first moment, while the engine opens.
+    let (sender, receiver) = mpsc::unbounded::<Request>();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<Request>(event.data()) {
+            Ok(request) => {
+                let _ = sender.unbounded_send(request);
+            }
+            Err(e) => web_sys::console::error_1(&format!("unreadable request: {e}").into()),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    wasm_bindgen_futures::spawn_local(serve(scope, receiver));
+}
+
+fn now(scope: &DedicatedWorkerGlobalScope) -> f64 {
+    scope.performance().map_or(0.0, |p| p.now())
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
+    let sent = serde_wasm_bindgen::to_value(response)
+        .map_err(JsValue::from)
+        .and_then(|value| scope.post_message(&value));
+    if let Err(e) = sent {
+        web_sys::console::error_2(&"could not post a response".into(), &e);
+    }
+}
+
+async fn open_store() -> (Rc<dyn Store>, String) {
+    match OpfsStore::open(LAKE_FOLDER).await {
+        Ok(store) => (Rc::new(store), "OPFS".to_owned()),
+        Err(e) => (
+            Rc::new(MemoryStore::new()),
+            format!("memory only: OPFS is unavailable ({e})"),
+        ),
+    }
+}
+
+fn table_infos(engine: &Engine) -> Vec<TableInfo> {
+    engine
+        .tables()
+        .into_iter()
+        .map(|t| TableInfo {
+            name: t.name,
+            rows: t.rows,
+            error: t.error,
+        })
+        .collect()
+}
+
+async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedReceiver<Request>) {
+    let (store, storage) = open_store().await;
+    let engine = match Engine::open(store).await {
+        Ok(engine) => engine,
+        Err(e) => {
+            post(
+                &scope,
+                &Response::Failed {
+                    id: 0,
+                    message: format!("the engine could not open its tables: {e}"),
+                },
+            );
+            return;
+        }
+    };
+    post(
+        &scope,
+        &Response::Ready {
+            tables: table_infos(&engine),
+            storage,
+            startup_ms: now(&scope),
+        },
+    );
+    while let Some(request) = requests.next().await {
+        let response = match request {
+            Request::Tables { id } => Response::Tables {
+                id,
+                tables: table_infos(&engine),
+            },
+            Request::Sql { id, sql } => run_sql(&scope, &engine, id, &sql).await,
+        };
+        post(&scope, &response);
+    }
+}
+
+async fn run_sql(
+    scope: &DedicatedWorkerGlobalScope,
+    engine: &Engine,
+    id: u64,
+    sql: &str,
+) -> Response {
+    let started = now(scope);
+    let mut last_report = started;
+    let mut report = |p: Progress| {
+        let t = now(scope);
+        if t - last_report >= PROGRESS_INTERVAL_MS {
+            last_report = t;
+            post(
+                scope,
+                &Response::Progress {
+                    id,
+                    rows: p.rows,
+                    batches: p.batches,
+                },
+            );
+        }
+    };
+    let output = match engine.execute(sql, &mut report).await {
+        Ok(output) => output,
+        Err(e) => {
+            return Response::Failed {
+                id,
+                message: e.to_string(),
+            };
+        }
+    };
+    let engine_ms = now(scope) - started;
+    match to_ipc(&output.schema, &output.batches) {
+        Ok(ipc) => Response::Done {
+            id,
+            ipc,
+            rows: output.row_count(),
+            message: output.message,
+            engine_ms,
+            tables: table_infos(engine),
+        },
+        Err(e) => Response::Failed {
+            id,
+            message: format!("could not encode the result: {e}"),
+        },
+    }
+}

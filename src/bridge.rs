@@ -1,0 +1,253 @@
+//! The UI side of the engine worker: starts it, sends statements, turns its
+//! messages into signals, and cancels by terminating it and starting afresh
+//! (see `crates/worker` for why).
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use lakelab_protocol::{Request, Response, TableInfo};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+/// The script trunk generates to load the worker's wasm (`data-loader-shim`).
+const WORKER_SCRIPT: &str = "./engine_worker_loader.js";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineStatus {
+    Starting,
+    Ready { storage: String, startup_ms: f64 },
+    Failed(String),
+}
+
+/// A statement in flight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Running {
+    pub id: u64,
+    pub started_ms: f64,
+    pub rows: u64,
+}
+
+/// The rows and timings of a finished statement.
+#[derive(Debug)]
+pub struct ResultSet {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub rows: u64,
+    pub message: Option<String>,
+    pub engine_ms: f64,
+    /// From the click to the decoded result, as the user waits for it.
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Rows(Arc<ResultSet>),
+    Failed(String),
+    Cancelled { after_ms: f64 },
+}
+
+struct WorkerHandle {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// Handle to the engine; `Copy`, so every component can hold one.
+#[derive(Clone, Copy)]
+pub struct EngineBridge {
+    pub status: RwSignal<EngineStatus>,
+    pub tables: RwSignal<Vec<TableInfo>>,
+    pub running: RwSignal<Option<Running>>,
+    pub outcome: RwSignal<Option<Outcome>>,
+    /// Statements finished so far (tests wait on it changing).
+    pub finished: RwSignal<u64>,
+    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+    next_id: StoredValue<u64>,
+}
+
+pub fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
+impl EngineBridge {
+    pub fn start() -> Self {
+        let bridge = EngineBridge {
+            status: RwSignal::new(EngineStatus::Starting),
+            tables: RwSignal::new(Vec::new()),
+            running: RwSignal::new(None),
+            outcome: RwSignal::new(None),
+            finished: RwSignal::new(0),
+            worker: StoredValue::new_local(None),
+            next_id: StoredValue::new(1),
+        };
+        bridge.spawn_worker();
+        bridge
+    }
+
+    fn spawn_worker(self) {
+        self.status.set(EngineStatus::Starting);
+        // Drop (and so terminate) the old worker before starting the next.
+        self.worker.set_value(None);
+        let worker = match Worker::new(WORKER_SCRIPT) {
+            Ok(worker) => worker,
+            Err(e) => {
+                self.status.set(EngineStatus::Failed(format!(
+                    "could not start the engine: {e:?}"
+                )));
+                return;
+            }
+        };
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            match serde_wasm_bindgen::from_value::<Response>(event.data()) {
+                Ok(response) => self.receive(response),
+                Err(e) => self.status.set(EngineStatus::Failed(format!(
+                    "unreadable engine message: {e}"
+                ))),
+            }
+        });
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            let message = format!("the engine stopped: {}", event.message());
+            if self.running.get_untracked().is_some() {
+                self.running.set(None);
+                self.finish(Outcome::Failed(message.clone()));
+            }
+            self.status.set(EngineStatus::Failed(message));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        self.worker.set_value(Some(WorkerHandle {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        }));
+    }
+
+    fn receive(self, response: Response) {
+        match response {
+            Response::Ready {
+                tables,
+                storage,
+                startup_ms,
+            } => {
+                self.tables.set(tables);
+                self.status.set(EngineStatus::Ready {
+                    storage,
+                    startup_ms,
+                });
+            }
+            Response::Progress { id, rows, .. } => self.running.update(|running| {
+                if let Some(r) = running.as_mut().filter(|r| r.id == id) {
+                    r.rows = rows;
+                }
+            }),
+            Response::Done {
+                id,
+                ipc,
+                rows,
+                message,
+                engine_ms,
+                tables,
+            } => {
+                let Some(running) = self.take_running(id) else {
+                    return;
+                };
+                self.tables.set(tables);
+                let outcome = match decode_ipc(&ipc) {
+                    Ok((schema, batches)) => Outcome::Rows(Arc::new(ResultSet {
+                        schema,
+                        batches,
+                        rows,
+                        message,
+                        engine_ms,
+                        total_ms: now_ms() - running.started_ms,
+                    })),
+                    Err(e) => Outcome::Failed(format!("could not decode the result: {e}")),
+                };
+                self.finish(outcome);
+            }
+            Response::Failed { id: 0, message } => {
+                self.status.set(EngineStatus::Failed(message));
+            }
+            Response::Failed { id, message } => {
+                if self.take_running(id).is_some() {
+                    self.finish(Outcome::Failed(message));
+                }
+            }
+            Response::Tables { tables, .. } => self.tables.set(tables),
+        }
+    }
+
+    fn finish(self, outcome: Outcome) {
+        self.outcome.set(Some(outcome));
+        self.finished.update(|n| *n += 1);
+    }
+
+    fn take_running(self, id: u64) -> Option<Running> {
+        let running = self.running.get_untracked().filter(|r| r.id == id)?;
+        self.running.set(None);
+        Some(running)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        matches!(self.status.get(), EngineStatus::Ready { .. })
+    }
+
+    /// Sends one statement; ignored while another runs or the engine starts.
+    pub fn run(self, sql: String) {
+        if self.running.get_untracked().is_some()
+            || !matches!(self.status.get_untracked(), EngineStatus::Ready { .. })
+        {
+            return;
+        }
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let request = match serde_wasm_bindgen::to_value(&Request::Sql { id, sql }) {
+            Ok(request) => request,
+            Err(e) => {
+                self.finish(Outcome::Failed(e.to_string()));
+                return;
+            }
+        };
+        let posted = self
+            .worker
+            .with_value(|w| w.as_ref().map(|h| h.worker.post_message(&request)));
+        match posted {
+            Some(Ok(())) => self.running.set(Some(Running {
+                id,
+                started_ms: now_ms(),
+                rows: 0,
+            })),
+            Some(Err(e)) => self.finish(Outcome::Failed(format!("{e:?}"))),
+            None => self.finish(Outcome::Failed("the engine is not running".into())),
+        }
+    }
+
+    /// Stops the running statement by restarting the engine; tables are safe
+    /// in storage and reopen with it.
+    pub fn cancel(self) {
+        let Some(running) = self.running.get_untracked() else {
+            return;
+        };
+        self.running.set(None);
+        self.finish(Outcome::Cancelled {
+            after_ms: now_ms() - running.started_ms,
+        });
+        self.spawn_worker();
+    }
+}
+
+fn decode_ipc(bytes: &[u8]) -> Result<(SchemaRef, Vec<RecordBatch>), arrow_schema::ArrowError> {
+    let reader = arrow_ipc::reader::StreamReader::try_new(bytes, None)?;
+    let schema = reader.schema();
+    let batches = reader.collect::<Result<Vec<_>, _>>()?;
+    Ok((schema, batches))
+}

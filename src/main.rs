@@ -1,0 +1,13 @@
+//! Lakelab's UI: the app shell and the SQL console. The engine runs in a Web
+//! Worker (see `bridge`); this crate never links DataFusion.
+
+mod bridge;
+mod console;
+mod grid;
+mod history;
+mod shell;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(shell::App);
+}

@@ -1,0 +1,333 @@
+//! Drives the trunk-built app in headless Chromium through chromedriver.
+//!
+//! [`App::start`] serves `dist/` on a free loopback port, starts chromedriver
+//! and a browser with a fresh profile (so a fresh OPFS), and opens the app.
+//! Waits poll an observable condition in the page up to a deadline.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How long the engine may take to start (release wasm compiles in seconds;
+/// a debug build takes much longer).
+pub const ENGINE_START: Duration = Duration::from_secs(120);
+/// How long one statement may take in these tests.
+pub const STATEMENT: Duration = Duration::from_secs(120);
+
+/// The built app: `LAKELAB_DIST`, or `dist/` at the workspace root.
+pub fn dist_dir() -> PathBuf {
+    std::env::var_os("LAKELAB_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist"))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves a folder on 127.0.0.1 from a background thread, until dropped.
+pub struct StaticServer {
+    server: std::sync::Arc<tiny_http::Server>,
+    pub url: String,
+}
+
+impl StaticServer {
+    pub fn start(root: PathBuf) -> Result<Self> {
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0")?);
+        let port = server
+            .server_addr()
+            .to_ip()
+            .ok_or("the server has no IP address")?
+            .port();
+        let serving = server.clone();
+        std::thread::spawn(move || {
+            for request in serving.incoming_requests() {
+                let rel = request
+                    .url()
+                    .split('?')
+                    .next()
+                    .unwrap_or("/")
+                    .trim_start_matches('/');
+                let rel = if rel.is_empty() { "index.html" } else { rel };
+                let path = root.join(rel);
+                let response = if rel.split('/').any(|s| s == "..") {
+                    None
+                } else {
+                    std::fs::File::open(&path).ok()
+                };
+                let _ = match response {
+                    Some(file) => {
+                        let header =
+                            tiny_http::Header::from_bytes("Content-Type", content_type(&path))
+                                .expect("a valid header");
+                        request.respond(tiny_http::Response::from_file(file).with_header(header))
+                    }
+                    None => request.respond(tiny_http::Response::empty(404)),
+                };
+            }
+        });
+        Ok(StaticServer {
+            server,
+            url: format!("http://127.0.0.1:{port}/"),
+        })
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+/// The outcome of one statement as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown {
+    /// The status line ("3 rows · engine …") and the message, if any.
+    Rows {
+        status: String,
+        message: String,
+    },
+    Error(String),
+    Cancelled,
+}
+
+pub struct App {
+    pub client: Client,
+    chromedriver: Child,
+    pub server: StaticServer,
+    _profile: tempfile::TempDir,
+}
+
+impl App {
+    /// Serves `dist/`, starts a browser on a fresh profile and opens the app.
+    pub async fn start() -> Result<Self> {
+        let dist = dist_dir();
+        if !dist.join("index.html").is_file() {
+            return Err(format!(
+                "{} has no built app: run `trunk build --release` (cargo xtask test does)",
+                dist.display()
+            )
+            .into());
+        }
+        let server = StaticServer::start(dist)?;
+        let port = free_port()?;
+        let chromedriver =
+            Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| {
+                    format!("could not start chromedriver (cargo xtask test installs it): {e}")
+                })?;
+        let profile = tempfile::tempdir()?;
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,860",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            return Err("capabilities must be an object".into());
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let client = {
+            // chromedriver needs a moment to listen: retry until it answers.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+                match ClientBuilder::new(connector)
+                    .capabilities(capabilities.clone())
+                    .connect(&webdriver)
+                    .await
+                {
+                    Ok(client) => break client,
+                    Err(e) if Instant::now() > deadline => {
+                        return Err(format!("chromedriver did not answer: {e}").into());
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        };
+        client.goto(&server.url).await?;
+        Ok(App {
+            client,
+            chromedriver,
+            server,
+            _profile: profile,
+        })
+    }
+
+    pub async fn close(mut self) -> Result<()> {
+        self.client.clone().close().await?;
+        let _ = self.chromedriver.kill().await;
+        Ok(())
+    }
+
+    /// Polls `check` until it gives a value or `timeout` passes.
+    pub async fn wait_for<T, F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(value) = check().await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("timed out after {timeout:?} waiting for {what}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .client
+            .find(Locator::Css(css))
+            .await?
+            .attr(name)
+            .await?)
+    }
+
+    /// Waits until the engine reports ready; returns the header's status text.
+    pub async fn wait_ready(&self) -> Result<String> {
+        self.wait_for("the engine to be ready", ENGINE_START, || async {
+            let class = self
+                .attr("#engine-status", "class")
+                .await?
+                .unwrap_or_default();
+            if class.contains("failed") {
+                return Err(
+                    format!("engine failed: {}", self.text("#engine-status").await?).into(),
+                );
+            }
+            Ok(if class.contains("ready") {
+                Some(self.text("#engine-status").await?)
+            } else {
+                None
+            })
+        })
+        .await
+    }
+
+    pub async fn finished_count(&self) -> Result<u64> {
+        Ok(self
+            .attr("#status", "data-finished")
+            .await?
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Replaces the editor's text.
+    pub async fn type_sql(&self, sql: &str) -> Result<()> {
+        let editor = self.client.find(Locator::Id("sql-editor")).await?;
+        editor.clear().await?;
+        editor.send_keys(sql).await?;
+        Ok(())
+    }
+
+    /// Types `sql`, clicks Run and returns once the statement is running or done.
+    pub async fn start_sql(&self, sql: &str) -> Result<u64> {
+        let before = self.finished_count().await?;
+        self.type_sql(sql).await?;
+        self.client.find(Locator::Id("run")).await?.click().await?;
+        Ok(before)
+    }
+
+    /// Waits until the statement started after `before` finished statements ends.
+    pub async fn wait_outcome(&self, before: u64) -> Result<Shown> {
+        self.wait_for("the statement to finish", STATEMENT, || async {
+            Ok((self.finished_count().await? > before).then_some(()))
+        })
+        .await?;
+        if let Ok(error) = self.client.find(Locator::Id("error")).await {
+            return Ok(Shown::Error(error.text().await?));
+        }
+        if self.client.find(Locator::Id("cancelled")).await.is_ok() {
+            return Ok(Shown::Cancelled);
+        }
+        let message = match self.client.find(Locator::Id("message")).await {
+            Ok(m) => m.text().await?,
+            Err(_) => String::new(),
+        };
+        Ok(Shown::Rows {
+            status: self.text("#status").await?,
+            message,
+        })
+    }
+
+    /// Runs one statement through the UI and returns what the page shows.
+    pub async fn run_sql(&self, sql: &str) -> Result<Shown> {
+        let before = self.start_sql(sql).await?;
+        self.wait_outcome(before).await
+    }
+
+    /// The cells of the grid's visible page, row by row (without row numbers).
+    pub async fn grid(&self) -> Result<Vec<Vec<String>>> {
+        let script = "return [...document.querySelectorAll('.result-grid tbody tr')]\
+            .map(tr => [...tr.querySelectorAll('td:not(.rownum)')].map(td => td.textContent));";
+        let value = self.client.execute(script, vec![]).await?;
+        Ok(serde_json::from_value(value)?)
+    }
+
+    /// The tables listed in the navigation: (name, detail).
+    pub async fn tables(&self) -> Result<Vec<(String, String)>> {
+        let script = "return [...document.querySelectorAll('#tables li code')]\
+            .map(c => [c.textContent, c.parentElement.querySelector('small').textContent]);";
+        let value = self.client.execute(script, vec![]).await?;
+        Ok(serde_json::from_value(value)?)
+    }
+
+    /// Milliseconds since this page started loading.
+    pub async fn page_age_ms(&self) -> Result<f64> {
+        let value = self
+            .client
+            .execute("return performance.now();", vec![])
+            .await?;
+        value
+            .as_f64()
+            .ok_or_else(|| "performance.now() gave no number".into())
+    }
+
+    pub async fn screenshot(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.client.screenshot().await?)?;
+        Ok(())
+    }
+}

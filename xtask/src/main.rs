@@ -1,0 +1,170 @@
+//! `cargo xtask <command>`: Lakelab's developer commands.
+//!
+//! - `serve [--dev]`   install what is missing, build, serve on 127.0.0.1
+//! - `test`            install what is missing, then every check and test suite
+//! - `screenshot [F]`  screenshot of the built app with a real result (README)
+//! - `setup`           only install what is missing
+//!
+//! Everything comes from crates.io, rustup and Debian's packages; nothing else
+//! is downloaded (trunk runs offline, with the wasm-bindgen CLI installed here).
+
+mod setup;
+mod tally;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use tally::Tally;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("serve") => serve(args.iter().any(|a| a == "--dev")),
+        Some("test") => test(),
+        Some("screenshot") => screenshot(args.get(1).map(PathBuf::from)),
+        Some("setup") => setup::toolchain(setup::Needs::Browser),
+        _ => Err("usage: cargo xtask serve [--dev] | test | screenshot [FILE] | setup".to_owned()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Runs a command in the workspace root, failing if it fails.
+pub fn run(program: &str, args: &[&str]) -> Result {
+    run_with(Command::new(program).args(args))
+}
+
+pub fn run_with(command: &mut Command) -> Result {
+    let shown = format!("{command:?}");
+    println!("\n$ {}", shown.replace('"', ""));
+    let status = command
+        .current_dir(root())
+        .env("PATH", setup::path_with_cargo_bin())
+        .status()
+        .map_err(|e| format!("could not run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn serve(dev: bool) -> Result {
+    setup::toolchain(setup::Needs::Build)?;
+    println!("\nLakelab will be at http://127.0.0.1:8080/ once trunk has built it.");
+    let mut args = vec!["serve"];
+    if !dev {
+        // Release: the query times the console shows are DataFusion's real speed.
+        args.push("--release");
+    }
+    run("trunk", &args)
+}
+
+fn test() -> Result {
+    setup::toolchain(setup::Needs::Browser)?;
+    let mut tally = Tally::default();
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "lakelab-app",
+            "-p",
+            "lakelab-worker",
+            "-p",
+            "lakelab-store",
+            "-p",
+            "lakelab-engine",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    tally.cargo_test(&["test", "--workspace", "--exclude", "lakelab-e2e"])?;
+    // wasm-bindgen-test suites in headless Chromium (OPFS in a dedicated worker).
+    tally.cargo_test(&[
+        "test",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "lakelab-store",
+        "-p",
+        "lakelab-engine",
+    ])?;
+    run("trunk", &["build", "--release"])?;
+    report_sizes();
+    tally.cargo_test(&[
+        "test",
+        "-p",
+        "lakelab-e2e",
+        "--",
+        "--test-threads=1",
+        "--nocapture",
+    ])?;
+    tally.finish()
+}
+
+fn screenshot(path: Option<PathBuf>) -> Result {
+    setup::toolchain(setup::Needs::Browser)?;
+    if !root().join("dist/index.html").is_file() {
+        run("trunk", &["build", "--release"])?;
+    }
+    let path = path.unwrap_or_else(|| root().join("docs/screenshot.png"));
+    let path = path.to_string_lossy().into_owned();
+    run(
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "lakelab-e2e",
+            "--bin",
+            "screenshot",
+            "--",
+            &path,
+        ],
+    )
+}
+
+/// Prints the size of each wasm module in dist/ (the closing notes report it).
+fn report_sizes() {
+    let Ok(entries) = std::fs::read_dir(root().join("dist")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".wasm") {
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            println!("dist/{name}: {:.1} MB", size as f64 / 1e6);
+        }
+    }
+}
