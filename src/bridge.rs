@@ -115,12 +115,10 @@ impl EngineBridge {
             }
         });
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            let message = format!("the engine stopped: {}", event.message());
-            if self.running.get_untracked().is_some() {
-                self.running.set(None);
-                self.finish(Outcome::Failed(message.clone()));
+            // A crash report from the worker itself says more: keep it.
+            if !matches!(self.status.get_untracked(), EngineStatus::Failed(_)) {
+                self.fail_engine(format!("the engine stopped: {}", event.message()));
             }
-            self.status.set(EngineStatus::Failed(message));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -174,9 +172,7 @@ impl EngineBridge {
                 };
                 self.finish(outcome);
             }
-            Response::Failed { id: 0, message } => {
-                self.status.set(EngineStatus::Failed(message));
-            }
+            Response::Failed { id: 0, message } => self.fail_engine(message),
             Response::Failed { id, message } => {
                 if self.take_running(id).is_some() {
                     self.finish(Outcome::Failed(message));
@@ -184,6 +180,15 @@ impl EngineBridge {
             }
             Response::Tables { tables, .. } => self.tables.set(tables),
         }
+    }
+
+    /// The engine is gone: fail what was running and say why.
+    fn fail_engine(self, message: String) {
+        if self.running.get_untracked().is_some() {
+            self.running.set(None);
+            self.finish(Outcome::Failed(message.clone()));
+        }
+        self.status.set(EngineStatus::Failed(message));
     }
 
     fn finish(self, outcome: Outcome) {

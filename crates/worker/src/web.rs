@@ -17,7 +17,18 @@ const LAKE_FOLDER: &str = "lakelab";
 const PROGRESS_INTERVAL_MS: f64 = 100.0;
 
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic aborts the worker: tell the UI why before it goes.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        post(
+            &scope,
+            &Response::Failed {
+                id: 0,
+                message: format!("the engine crashed: {info}"),
+            },
+        );
+    }));
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     // Requests are queued from the first moment, while the engine opens.
     let (sender, receiver) = mpsc::unbounded::<Request>();
