@@ -236,6 +236,12 @@ impl EngineBridge {
         }
     }
 
+    /// Starts a fresh engine after a crash; the tables reopen from storage.
+    pub fn restart(self) {
+        self.running.set(None);
+        self.spawn_worker();
+    }
+
     /// Stops the running statement by restarting the engine; tables are safe
     /// in storage and reopen with it.
     pub fn cancel(self) {

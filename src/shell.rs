@@ -40,6 +40,9 @@ pub fn App() -> impl IntoView {
             <span id="engine-status" class=move || format!("engine {}", status().0)>
                 {move || status().1}
             </span>
+            <Show when=move || matches!(engine.status.get(), EngineStatus::Failed(_))>
+                <button id="restart" on:click=move |_| engine.restart()>"Restart engine"</button>
+            </Show>
         </header>
         <div class="layout">
             <nav class="side">

@@ -74,9 +74,8 @@ pub trait Store {
     async fn lock(&self, name: &str) -> Result<CommitLock>;
 }
 
-/// The bytes of `range` within a whole file, or [`Error::InvalidRange`].
-pub(crate) fn slice_range(path: &str, data: &Bytes, range: Range<u64>) -> Result<Bytes> {
-    let size = data.len() as u64;
+/// Fails with [`Error::InvalidRange`] unless `range` lies within a file of `size` bytes.
+pub(crate) fn check_range(path: &str, range: &Range<u64>, size: u64) -> Result<()> {
     if range.start > range.end || range.end > size {
         return Err(Error::InvalidRange {
             path: path.to_owned(),
@@ -85,6 +84,12 @@ pub(crate) fn slice_range(path: &str, data: &Bytes, range: Range<u64>) -> Result
             size,
         });
     }
+    Ok(())
+}
+
+/// The bytes of `range` within a whole file, or [`Error::InvalidRange`].
+pub(crate) fn slice_range(path: &str, data: &Bytes, range: Range<u64>) -> Result<Bytes> {
+    check_range(path, &range, data.len() as u64)?;
     Ok(data.slice(range.start as usize..range.end as usize))
 }
 

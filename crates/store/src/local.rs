@@ -100,14 +100,7 @@ impl Store for LocalStore {
     async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
         let mut file = File::open(self.file_path(key)?).map_err(|e| map_io(key, e))?;
         let size = file.metadata().map_err(|e| map_io(key, e))?.len();
-        if range.start > range.end || range.end > size {
-            return Err(Error::InvalidRange {
-                path: key.to_owned(),
-                start: range.start,
-                end: range.end,
-                size,
-            });
-        }
+        crate::check_range(key, &range, size)?;
         let mut buf = vec![0; (range.end - range.start) as usize];
         file.seek(SeekFrom::Start(range.start))
             .and_then(|_| file.read_exact(&mut buf))

@@ -152,14 +152,7 @@ impl Store for OpfsStore {
     async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
         let file = self.file(key).await?;
         let size = file.size() as u64;
-        if range.start > range.end || range.end > size {
-            return Err(Error::InvalidRange {
-                path: key.to_owned(),
-                start: range.start,
-                end: range.end,
-                size,
-            });
-        }
+        crate::check_range(key, &range, size)?;
         let part = file
             .slice_with_f64_and_f64(range.start as f64, range.end as f64)
             .map_err(|e| js_error(key, e))?;

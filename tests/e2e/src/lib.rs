@@ -213,6 +213,15 @@ impl App {
         }
     }
 
+    /// The element, or `None` while the page does not have it.
+    pub async fn try_find(&self, css: &str) -> Result<Option<fantoccini::elements::Element>> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => Ok(Some(element)),
+            Err(e) if e.is_no_such_element() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn text(&self, css: &str) -> Result<String> {
         Ok(self.client.find(Locator::Css(css)).await?.text().await?)
     }
@@ -229,10 +238,11 @@ impl App {
     /// Waits until the engine reports ready; returns the header's status text.
     pub async fn wait_ready(&self) -> Result<String> {
         self.wait_for("the engine to be ready", ENGINE_START, || async {
-            let class = self
-                .attr("#engine-status", "class")
-                .await?
-                .unwrap_or_default();
+            // Until the app's wasm has loaded and mounted, the badge is not there.
+            let Some(badge) = self.try_find("#engine-status").await? else {
+                return Ok(None);
+            };
+            let class = badge.attr("class").await?.unwrap_or_default();
             if class.contains("failed") {
                 return Err(
                     format!("engine failed: {}", self.text("#engine-status").await?).into(),
