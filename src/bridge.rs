@@ -178,7 +178,6 @@ impl EngineBridge {
                     self.finish(Outcome::Failed(message));
                 }
             }
-            Response::Tables { tables, .. } => self.tables.set(tables),
         }
     }
 

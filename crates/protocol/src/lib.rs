@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 pub enum Request {
     /// Run one SQL statement.
     Sql { id: u64, sql: String },
-    /// List the persisted tables.
-    Tables { id: u64 },
 }
 
 /// A message from the worker.
@@ -43,8 +41,6 @@ pub enum Response {
     },
     /// A statement that failed; nothing was changed.
     Failed { id: u64, message: String },
-    /// The answer to [`Request::Tables`].
-    Tables { id: u64, tables: Vec<TableInfo> },
 }
 
 /// One persisted table as the catalog sees it.

@@ -104,13 +104,8 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
         },
     );
     while let Some(request) = requests.next().await {
-        let response = match request {
-            Request::Tables { id } => Response::Tables {
-                id,
-                tables: table_infos(&engine),
-            },
-            Request::Sql { id, sql } => run_sql(&scope, &engine, id, &sql).await,
-        };
+        let Request::Sql { id, sql } = request;
+        let response = run_sql(&scope, &engine, id, &sql).await;
         post(&scope, &response);
     }
 }
