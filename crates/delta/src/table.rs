@@ -223,6 +223,50 @@ impl Table {
     }
 }
 
+impl Table {
+    /// The files VACUUM may delete: data files the snapshot does not use
+    /// that were removed from the log before `cutoff_ms`. Files the log never
+    /// mentioned (left by failed writes) have no removal time here; they are
+    /// deleted only when `untracked_too` (a zero retention period).
+    pub async fn vacuum_candidates(
+        &self,
+        snapshot: &Snapshot,
+        cutoff_ms: i64,
+        untracked_too: bool,
+    ) -> Result<Vec<lakelab_store::ObjectMeta>> {
+        let prefix = crate::log::join(&self.root, "");
+        let live: std::collections::BTreeSet<String> =
+            snapshot.files.keys().map(|p| from_log_path(p)).collect();
+        let removed: BTreeMap<String, i64> = snapshot
+            .tombstones
+            .values()
+            .map(|r| (from_log_path(&r.path), r.deletion_timestamp.unwrap_or(0)))
+            .collect();
+        let mut out = Vec::new();
+        for meta in self.store.list(&prefix).await? {
+            let relative = &meta.path[prefix.len()..];
+            // `_delta_log`, `_change_data` and other `_`/`.` entries are not data files.
+            if relative
+                .split('/')
+                .any(|part| part.starts_with('_') && !part.contains('=') || part.starts_with('.'))
+            {
+                continue;
+            }
+            if live.contains(relative) {
+                continue;
+            }
+            let expired = match removed.get(relative) {
+                Some(&at) => at < cutoff_ms,
+                None => untracked_too,
+            };
+            if expired {
+                out.push(meta);
+            }
+        }
+        Ok(out)
+    }
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

@@ -11,6 +11,8 @@ pub enum EngineError {
     Arrow(#[from] ArrowError),
     #[error("storage: {0}")]
     Store(#[from] lakelab_store::Error),
+    #[error("{0}")]
+    Delta(#[from] lakelab_delta::DeltaError),
     #[error("table {name} cannot be read: {reason}")]
     UnreadableTable { name: String, reason: String },
     #[error("table {0} already exists")]
@@ -19,8 +21,20 @@ pub enum EngineError {
     NoSuchTable(String),
     #[error("invalid table name '{0}': use letters, digits and _ (no schema prefix yet)")]
     InvalidTableName(String),
-    #[error("the rows do not fit table {table}: {reason}")]
-    SchemaMismatch { table: String, reason: String },
+    #[error("CHECK constraint {name} ({expr}) violated by row with values:\n{row}")]
+    ConstraintViolated {
+        name: String,
+        expr: String,
+        row: String,
+    },
+    #[error(
+        "Cannot perform Merge as multiple source rows matched and attempted to modify the same target row \
+         in the Delta table in possibly conflicting ways. Deduplicate the source (for example, keep the \
+         latest change per key) before merging."
+    )]
+    MergeAmbiguous,
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Unsupported(String),
 }

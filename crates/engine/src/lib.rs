@@ -1,33 +1,50 @@
-//! Lakelab's engine: a DataFusion session whose tables live in a
-//! [`lakelab_store::Store`].
+//! Lakelab's engine: a DataFusion session whose tables are Delta tables in
+//! a [`lakelab_store::Store`], speaking Spark SQL as the interview uses it.
 //!
-//! DataFusion parses and plans every statement. Statements that change
-//! tables (`CREATE TABLE`, `CREATE TABLE … AS SELECT`, `INSERT INTO`,
-//! `DROP TABLE`) are carried out here instead: DataFusion's own write paths
-//! spawn tokio tasks, which do not exist in the browser, and the data must
-//! reach the store anyway. Everything else runs as DataFusion planned it.
+//! DataFusion parses (Databricks dialect), plans and runs queries. Statements
+//! that change tables are carried out here, as Delta commits: DataFusion's own
+//! write paths spawn tokio tasks, which do not exist in the browser, and the
+//! Delta statements (MERGE, DESCRIBE HISTORY, RESTORE, …) are not DataFusion's.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod catalog;
+mod delta_sql;
+mod describe;
+mod dml;
 mod error;
 mod ipc;
+mod maintenance;
+mod provider;
+mod pruning;
+mod sql_text;
+mod time_travel;
+mod write;
 
 use std::rc::Rc;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::common::config::Dialect;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{DdlStatement, DmlStatement, LogicalPlan, WriteOp};
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::Statement;
 use futures::StreamExt;
 use lakelab_store::Store;
 
 pub use catalog::TableSummary;
 pub use error::{EngineError, Result};
 pub use ipc::{from_ipc, to_ipc};
+pub use provider::ScanReport;
 
 use catalog::Catalog;
+use delta_sql::DeltaStatement;
+
+/// Where the browser keeps its tables in the store.
+pub const TABLES_ROOT: &str = "tables";
 
 /// What a statement produced.
 #[derive(Debug, Clone)]
@@ -36,11 +53,31 @@ pub struct Output {
     pub batches: Vec<RecordBatch>,
     /// What a statement that changes tables did, in words.
     pub message: Option<String>,
+    /// Files each Delta scan read and skipped.
+    pub scans: Vec<ScanReport>,
 }
 
 impl Output {
     pub fn row_count(&self) -> u64 {
         self.batches.iter().map(|b| b.num_rows() as u64).sum()
+    }
+
+    pub(crate) fn rows(batch: RecordBatch, message: String) -> Self {
+        Output {
+            schema: batch.schema(),
+            batches: vec![batch],
+            message: Some(message),
+            scans: Vec::new(),
+        }
+    }
+
+    pub(crate) fn message(message: String) -> Self {
+        Output {
+            schema: Arc::new(Schema::empty()),
+            batches: Vec::new(),
+            message: Some(message),
+            scans: Vec::new(),
+        }
     }
 }
 
@@ -51,23 +88,35 @@ pub struct Progress {
     pub batches: u64,
 }
 
-/// A DataFusion session over the tables of one store.
+/// A DataFusion session over the Delta tables of one store.
 pub struct Engine {
     ctx: SessionContext,
     catalog: Catalog,
+    settings: std::cell::RefCell<maintenance::Settings>,
 }
 
 impl Engine {
-    /// Opens the store and registers every table in it. A table whose files
-    /// cannot be read is kept aside with the reason: the others stay usable.
+    /// Opens the tables under `tables/` in the store (the browser's layout).
     pub async fn open(store: Rc<dyn Store>) -> Result<Self> {
+        Self::open_at(store, TABLES_ROOT).await
+    }
+
+    /// Opens the tables in the folders under `root` (`""`: the store's top level).
+    /// A table whose log cannot be read is kept aside with the reason: the
+    /// others stay usable.
+    pub async fn open_at(store: Rc<dyn Store>, root: &str) -> Result<Self> {
         // One partition: the browser has one thread and no tokio runtime.
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_target_partitions(1)
             .with_information_schema(true);
+        config.options_mut().sql_parser.dialect = Dialect::Databricks;
         let ctx = SessionContext::new_with_config(config);
-        let catalog = Catalog::open(store, &ctx).await?;
-        Ok(Engine { ctx, catalog })
+        let catalog = Catalog::open(store, root).await?;
+        Ok(Engine {
+            ctx,
+            catalog,
+            settings: Default::default(),
+        })
     }
 
     /// The persisted tables, readable or not.
@@ -77,94 +126,152 @@ impl Engine {
 
     /// Runs one SQL statement; `progress` hears of every batch produced.
     pub async fn execute(&self, sql: &str, progress: &mut dyn FnMut(Progress)) -> Result<Output> {
+        if let Ok(mut reports) = self.catalog.reports.lock() {
+            reports.clear();
+        }
+        let mut output =
+            match delta_sql::parse(sql).map_err(datafusion::error::DataFusionError::from)? {
+                Some(statement) => self.delta_statement(statement, progress).await?,
+                None => self.sql_statement(sql, progress).await?,
+            };
+        if let Ok(reports) = self.catalog.reports.lock() {
+            output.scans = reports.clone();
+        }
+        Ok(output)
+    }
+
+    async fn delta_statement(
+        &self,
+        statement: DeltaStatement,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Output> {
+        match statement {
+            DeltaStatement::CreateTable(create) => self.create_table(create, progress).await,
+            DeltaStatement::Merge(merge) => self.merge(*merge).await,
+            DeltaStatement::DescribeHistory { table, limit } => {
+                let name = sql_text::object_table_name(&table)?;
+                let (table, _) = self.catalog.get(&name)?;
+                describe::history(&table, limit).await
+            }
+            DeltaStatement::DescribeDetail { table } => {
+                let name = sql_text::object_table_name(&table)?;
+                let (table, snapshot) = self.catalog.get(&name)?;
+                describe::detail(&name, &table, &snapshot)
+            }
+            DeltaStatement::Restore { table, to } => {
+                self.restore(&sql_text::object_table_name(&table)?, &to)
+                    .await
+            }
+            DeltaStatement::Vacuum {
+                table,
+                retain_hours,
+                dry_run,
+            } => {
+                self.vacuum(&sql_text::object_table_name(&table)?, retain_hours, dry_run)
+                    .await
+            }
+            DeltaStatement::AddColumns { table, columns } => {
+                self.add_columns(&sql_text::object_table_name(&table)?, &columns)
+                    .await
+            }
+            DeltaStatement::Set { key, value } => self.set(&key, &value),
+        }
+    }
+
+    async fn sql_statement(&self, sql: &str, progress: &mut dyn FnMut(Progress)) -> Result<Output> {
         let state = self.ctx.state();
         let dialect = state.config().options().sql_parser.dialect;
-        let statement = state.sql_to_statement(sql, &dialect)?;
-        let references = state.resolve_table_references(&statement)?;
-        let plan = match state.statement_to_plan(statement).await {
-            Ok(plan) => plan,
-            // Unreadable tables are not registered, so planning a read of one
-            // fails with "not found": say why instead.
-            Err(e) => {
-                for table in &references {
-                    self.catalog.check_readable(table.table())?;
-                }
-                return Err(e.into());
+        let mut statement = state.sql_to_statement(sql, &dialect)?;
+        if let DfStatement::Statement(s) = &statement {
+            match s.as_ref() {
+                Statement::Delete(delete) => return self.delete(delete).await,
+                Statement::Update(update) => return self.update(update).await,
+                Statement::AlterTable(alter) => return self.alter_table(alter).await,
+                _ => {}
             }
-        };
+        }
+        let temporary = time_travel::resolve(self, &mut statement).await?;
+        let result = self.plan_and_run(statement, progress).await;
+        for name in temporary {
+            self.ctx.deregister_table(name.as_str())?;
+        }
+        result
+    }
+
+    /// Registers every stored table `statement` names, so DataFusion can plan it.
+    async fn register_references(&self, statement: &DfStatement) -> Result<()> {
+        for reference in self.ctx.state().resolve_table_references(statement)? {
+            if let Ok(name) = catalog::table_name(&reference) {
+                self.catalog.check_readable(&name)?;
+                self.catalog.register(&self.ctx, &name).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn plan_and_run(
+        &self,
+        statement: DfStatement,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Output> {
+        self.register_references(&statement).await?;
+        let plan = self.ctx.state().statement_to_plan(statement).await?;
         match plan {
-            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => {
-                let name = catalog::table_name(&create.name)?;
-                if self.catalog.contains(&name) && !create.or_replace {
-                    return if create.if_not_exists {
-                        Ok(message_only(format!(
-                            "table {name} already exists; nothing done"
-                        )))
-                    } else {
-                        Err(EngineError::TableExists(name))
-                    };
-                }
-                let schema = Arc::new(create.input.schema().as_arrow().clone());
-                let batches = self
-                    .run_plan(create.input.as_ref().clone(), progress)
-                    .await?;
-                let rows = self
-                    .catalog
-                    .create(&self.ctx, &name, schema, batches, create.or_replace)
-                    .await?;
-                Ok(message_only(format!("created table {name} ({rows} rows)")))
-            }
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(_)) => Err(EngineError::Unsupported(
+                "this CREATE TABLE form is not supported".into(),
+            )),
             LogicalPlan::Ddl(DdlStatement::DropTable(drop)) => {
                 let name = catalog::table_name(&drop.name)?;
                 if !self.catalog.contains(&name) {
                     return if drop.if_exists {
-                        Ok(message_only(format!(
+                        Ok(Output::message(format!(
                             "table {name} does not exist; nothing done"
                         )))
                     } else {
                         Err(EngineError::NoSuchTable(name))
                     };
                 }
-                self.catalog.drop_table(&self.ctx, &name).await?;
-                Ok(message_only(format!("dropped table {name}")))
+                self.catalog.unregister(&self.ctx, &name)?;
+                let dropped = self.catalog.drop_files(&name).await;
+                self.catalog.reload(&name).await?;
+                dropped?;
+                self.catalog.forget(&name);
+                Ok(Output::message(format!("dropped table {name}")))
             }
             LogicalPlan::Dml(DmlStatement {
                 table_name,
-                op: WriteOp::Insert(_),
+                op: WriteOp::Insert(op),
                 input,
                 ..
             }) => {
                 let name = catalog::table_name(&table_name)?;
                 let batches = self.run_plan(input.as_ref().clone(), progress).await?;
-                let rows = self.catalog.append(&self.ctx, &name, batches).await?;
-                let count = RecordBatch::try_new(
-                    Arc::new(Schema::new(vec![Field::new(
-                        "count",
-                        DataType::UInt64,
-                        false,
-                    )])),
-                    vec![Arc::new(UInt64Array::from(vec![rows]))],
-                )?;
-                Ok(Output {
-                    schema: count.schema(),
-                    batches: vec![count],
-                    message: Some(format!("inserted {rows} rows into {name}")),
-                })
+                self.insert(&name, batches, op == InsertOp::Overwrite).await
             }
             LogicalPlan::Dml(dml) => Err(EngineError::Unsupported(format!(
-                "{} is not supported yet (Delta tables bring it)",
+                "{} is not supported here",
                 dml.op
             ))),
             plan => {
+                let explain = matches!(plan, LogicalPlan::Explain(_));
                 let schema = Arc::new(plan.schema().as_arrow().clone());
-                let batches = self.run_plan(plan, progress).await?;
+                let mut batches = self.run_plan(plan, progress).await?;
+                if explain {
+                    batches.extend(describe::scan_rows(&schema, &self.catalog.reports)?);
+                }
                 Ok(Output {
                     schema,
                     batches,
                     message: None,
+                    scans: Vec::new(),
                 })
             }
         }
+    }
+
+    /// Runs a query the engine wrote itself (over registered tables).
+    pub(crate) async fn query(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.query_with_progress(sql, &mut |_| {}).await
     }
 
     /// Executes a plan, reporting each batch as it arrives.
@@ -189,13 +296,5 @@ impl Engine {
             batches.push(batch);
         }
         Ok(batches)
-    }
-}
-
-fn message_only(message: String) -> Output {
-    Output {
-        schema: Arc::new(Schema::empty()),
-        batches: Vec::new(),
-        message: Some(message),
     }
 }

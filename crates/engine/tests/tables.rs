@@ -41,11 +41,17 @@ async fn ctas_and_insert_persist_across_reopen() {
         "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(id, name)",
     )
     .await;
-    assert_eq!(created.message.as_deref(), Some("created table t (2 rows)"));
+    assert_eq!(
+        created.message.as_deref(),
+        Some("created table t (2 rows, version 0)")
+    );
     let inserted = run(&engine, "INSERT INTO t VALUES (3, 'c')").await;
-    assert_eq!(inserted.message.as_deref(), Some("inserted 1 rows into t"));
+    assert_eq!(
+        inserted.message.as_deref(),
+        Some("inserted 1 rows into t (version 1)")
+    );
 
-    let parts: Vec<String> = store
+    let files: Vec<String> = store
         .list("tables/t/")
         .await
         .unwrap()
@@ -53,9 +59,14 @@ async fn ctas_and_insert_persist_across_reopen() {
         .map(|m| m.path)
         .collect();
     assert_eq!(
-        parts,
-        vec!["tables/t/part-00000.parquet", "tables/t/part-00001.parquet"]
+        files
+            .iter()
+            .filter(|p| p.ends_with(".snappy.parquet"))
+            .count(),
+        2,
+        "{files:?}"
     );
+    assert!(files.contains(&"tables/t/_delta_log/00000000000000000001.json".to_owned()));
 
     let reopened = Engine::open(store.clone()).await.unwrap();
     let text = table_text(&reopened, "SELECT id, name FROM t ORDER BY id").await;
@@ -145,7 +156,7 @@ async fn bad_statements_fail_clearly_and_change_nothing() {
     ));
     assert!(matches!(
         fail(&engine, "INSERT INTO t SELECT 'text'").await,
-        EngineError::Sql(_) | EngineError::SchemaMismatch { .. }
+        EngineError::Sql(_) | EngineError::Delta(_)
     ));
     assert!(matches!(
         fail(&engine, "DROP TABLE nope").await,
@@ -157,8 +168,8 @@ async fn bad_statements_fail_clearly_and_change_nothing() {
     ));
     assert_eq!(
         store.list("tables/").await.unwrap().len(),
-        1,
-        "only t's one file"
+        2,
+        "only t's commit and data file"
     );
     assert_eq!(
         table_text(&engine, "SELECT x FROM t").await.lines().nth(3),
@@ -192,15 +203,15 @@ async fn if_not_exists_or_replace_and_drop() {
 }
 
 #[tokio::test]
-async fn a_corrupt_parquet_file_makes_only_its_table_unreadable() {
+async fn a_corrupt_log_makes_only_its_table_unreadable() {
     let store = Rc::new(MemoryStore::new());
     let engine = Engine::open(store.clone()).await.unwrap();
     run(&engine, "CREATE TABLE good AS SELECT 1 AS x").await;
     run(&engine, "CREATE TABLE bad AS SELECT 2 AS y").await;
     store
         .put(
-            "tables/bad/part-00000.parquet",
-            Bytes::from_static(b"PAR1 not really"),
+            "tables/bad/_delta_log/00000000000000000000.json",
+            Bytes::from_static(b"{\"commitInfo\": {tru"),
         )
         .await
         .unwrap();
@@ -211,10 +222,10 @@ async fn a_corrupt_parquet_file_makes_only_its_table_unreadable() {
         .into_iter()
         .find(|t| t.name == "bad")
         .unwrap();
-    assert!(bad.error.unwrap().contains("tables/bad/part-00000.parquet"));
+    assert!(bad.error.unwrap().contains("00000000000000000000.json"));
     let err = fail(&reopened, "SELECT * FROM bad").await;
     assert!(
-        matches!(&err, EngineError::UnreadableTable { name, reason } if name == "bad" && reason.contains("Parquet")),
+        matches!(&err, EngineError::UnreadableTable { name, reason } if name == "bad" && reason.contains("corrupt Delta log")),
         "{err}"
     );
     assert_eq!(
@@ -236,51 +247,50 @@ async fn a_corrupt_parquet_file_makes_only_its_table_unreadable() {
 }
 
 #[tokio::test]
-async fn a_failed_write_leaves_the_table_as_it_was() {
+async fn a_corrupt_data_file_fails_the_query_that_reads_it() {
+    let store = Rc::new(MemoryStore::new());
+    let engine = Engine::open(store.clone()).await.unwrap();
+    run(&engine, "CREATE TABLE t AS SELECT 2 AS y").await;
+    let data = store
+        .list("tables/t/part-")
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .path;
+    store
+        .put(&data, Bytes::from_static(b"PAR1 not really"))
+        .await
+        .unwrap();
+    let reopened = Engine::open(store.clone()).await.unwrap();
+    let err = fail(&reopened, "SELECT * FROM t").await.to_string();
+    assert!(
+        err.contains(&data) && err.contains("not readable Parquet"),
+        "{err}"
+    );
+    store.delete(&data).await.unwrap();
+    let err = fail(&reopened, "SELECT * FROM t").await.to_string();
+    assert!(err.contains("missing"), "{err}");
+}
+
+#[tokio::test]
+async fn a_full_quota_fails_the_write_and_changes_nothing() {
     let store = Rc::new(FaultyStore::new(MemoryStore::new()));
     let engine = Engine::open(store.clone()).await.unwrap();
     run(&engine, "CREATE TABLE t AS SELECT 1 AS x").await;
-
-    // INSERT calls lock, list, put_if_absent: fail the write itself.
-    store.fail_call(3);
-    let err = fail(&engine, "INSERT INTO t VALUES (2)").await;
-    assert!(
-        matches!(
-            err,
-            EngineError::Store(StoreError::Injected {
-                operation: "put_if_absent",
-                ..
-            })
-        ),
-        "{err}"
-    );
     store.fail_call_with(
-        3,
-        StoreError::QuotaExceeded("tables/u/part-00000.parquet".into()),
+        1,
+        StoreError::QuotaExceeded("tables/u/part-0.parquet".into()),
     );
     let err = fail(&engine, "CREATE TABLE u AS SELECT 1 AS x").await;
     assert!(err.to_string().contains("quota"), "{err}");
-
-    assert_eq!(
-        table_text(&engine, "SELECT count(*) AS n FROM t")
-            .await
-            .lines()
-            .nth(3),
-        Some("| 1 |")
-    );
     let reopened = Engine::open(store.clone()).await.unwrap();
-    assert_eq!(
-        table_text(&reopened, "SELECT count(*) AS n FROM t")
-            .await
-            .lines()
-            .nth(3),
-        Some("| 1 |")
-    );
     assert_eq!(
         reopened.tables().len(),
         1,
-        "the failed CREATE left no table behind"
+        "the failed CREATE left no table"
     );
+    run(&reopened, "CREATE TABLE u AS SELECT 1 AS x").await;
 }
 
 #[tokio::test]
@@ -294,7 +304,11 @@ async fn tables_live_in_a_local_folder_too() {
         "CREATE TABLE n AS SELECT value AS v FROM generate_series(1, 1000)",
     )
     .await;
-    assert!(dir.path().join("tables/n/part-00000.parquet").is_file());
+    assert!(
+        dir.path()
+            .join("tables/n/_delta_log/00000000000000000000.json")
+            .is_file()
+    );
     let reopened = Engine::open(Rc::new(LocalStore::new(dir.path()).unwrap()))
         .await
         .unwrap();

@@ -1,0 +1,577 @@
+//! DELETE, UPDATE and MERGE: copy-on-write. The statement's predicate runs
+//! over the table with each row's file number attached; files holding a
+//! changed row are rewritten (their other rows copied), all in one commit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt32Type, UInt64Type};
+use datafusion::catalog::MemTable;
+use datafusion::sql::sqlparser::ast::{
+    AssignmentTarget, Delete, FromTable, Ident, TableFactor, TableWithJoins, Update,
+};
+use lakelab_delta::{Action, Add, Commit, Remove, Snapshot, Table, now_ms};
+use serde_json::json;
+
+use crate::delta_sql::{Merge, MergeClause};
+use crate::provider::DeltaProvider;
+use crate::sql_text::{object_table_name, quote};
+use crate::write::{counts, refuse_if_append_only};
+use crate::{Engine, EngineError, Output, Result};
+
+const TARGET: &str = "__lakelab_target";
+const SOURCE_FLAG: &str = "__lakelab_source";
+const FILE: &str = "__lakelab_file";
+const ROW: &str = "__lakelab_row";
+
+/// The statement's single target table and the name its columns are qualified by.
+fn single_table(tables: &[TableWithJoins]) -> Result<(String, String)> {
+    match tables {
+        [
+            TableWithJoins {
+                relation: TableFactor::Table { name, alias, .. },
+                joins,
+            },
+        ] if joins.is_empty() => {
+            let table = object_table_name(name)?;
+            let qualifier = alias
+                .as_ref()
+                .map_or_else(|| table.clone(), |a| a.name.value.clone());
+            Ok((table, qualifier))
+        }
+        _ => Err(EngineError::Unsupported(
+            "DELETE and UPDATE take exactly one table".into(),
+        )),
+    }
+}
+
+/// A rewrite of some files: rows to write in their place.
+struct Rewrite {
+    removed: Vec<Add>,
+    rows: Vec<RecordBatch>,
+}
+
+impl Engine {
+    /// Registers the table's rows with two extra columns: the file each row
+    /// is in (its index in `provider.files`) and a row number.
+    fn register_target(&self, provider: &DeltaProvider) -> Result<()> {
+        let mut fields: Vec<Field> = provider
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new(FILE, DataType::UInt32, false));
+        fields.push(Field::new(ROW, DataType::UInt64, false));
+        let schema = Arc::new(Schema::new(fields));
+        let mut batches = Vec::new();
+        let mut row = 0u64;
+        for (i, file) in provider.files.iter().enumerate() {
+            for batch in file.batches.iter() {
+                let n = batch.num_rows();
+                let mut columns = batch.columns().to_vec();
+                columns.push(Arc::new(UInt32Array::from(vec![i as u32; n])));
+                columns.push(Arc::new(UInt64Array::from_iter_values(row..row + n as u64)));
+                row += n as u64;
+                batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+            }
+        }
+        self.ctx.deregister_table(TARGET)?;
+        self.ctx
+            .register_table(TARGET, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        Ok(())
+    }
+
+    /// Rows per file matching `predicate` (files with none are absent).
+    async fn matches_per_file(
+        &self,
+        qualifier: &str,
+        predicate: &str,
+    ) -> Result<BTreeMap<u32, i64>> {
+        let sql = format!(
+            "SELECT {FILE}, count(*) FROM {TARGET} AS {} WHERE coalesce(({predicate}), false) GROUP BY {FILE}",
+            quote(qualifier)
+        );
+        let (_, batches) = self.query(&sql).await?;
+        let mut out = BTreeMap::new();
+        for b in &batches {
+            let files = b.column(0).as_primitive::<UInt32Type>();
+            let n = b.column(1).as_primitive::<Int64Type>();
+            for i in 0..b.num_rows() {
+                out.insert(files.value(i), n.value(i));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes `rewrite`'s rows and commits them with the removal of the files they replace.
+    async fn commit_rewrite(
+        &self,
+        name: &str,
+        table: &Table,
+        snapshot: &Snapshot,
+        rewrite: Rewrite,
+        commit: Commit,
+    ) -> Result<(i64, usize, usize)> {
+        let rows = self.checked_rows(snapshot, rewrite.rows).await?;
+        let adds = table.write_files(snapshot, &rows).await?;
+        let now = now_ms();
+        let (added, removed) = (adds.len(), rewrite.removed.len());
+        let mut commit = commit
+            .metric("numAddedFiles", added)
+            .metric("numRemovedFiles", removed)
+            .metric("numAddedBytes", adds.iter().map(|a| a.size).sum::<i64>())
+            .metric(
+                "numRemovedBytes",
+                rewrite.removed.iter().map(|a| a.size).sum::<i64>(),
+            );
+        commit.read.whole_table = true;
+        commit.actions.extend(
+            rewrite
+                .removed
+                .iter()
+                .map(|a| Action::Remove(Remove::of(a, now, true))),
+        );
+        commit.actions.extend(adds.into_iter().map(Action::Add));
+        let outcome = table.commit(commit).await;
+        self.after_commit(name).await?;
+        Ok((outcome?.version, added, removed))
+    }
+
+    pub(crate) async fn delete(&self, delete: &Delete) -> Result<Output> {
+        let tables = match &delete.from {
+            FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+        };
+        let (name, qualifier) = single_table(tables)?;
+        let (table, snapshot) = self.catalog.get(&name)?;
+        refuse_if_append_only(&name, &snapshot, "DELETE")?;
+        let started = now_ms();
+        let predicate = delete
+            .selection
+            .as_ref()
+            .map_or("TRUE".to_owned(), |e| e.to_string());
+        let provider = self.catalog.provider(&table, &snapshot, &name).await?;
+        self.register_target(&provider)?;
+        let result = async {
+            let matched = self.matches_per_file(&qualifier, &predicate).await?;
+            let deleted: i64 = matched.values().sum();
+            if deleted == 0 {
+                return Ok(Output::rows(
+                    counts(&[("num_affected_rows", 0)])?,
+                    format!("no rows of {name} matched; nothing committed"),
+                ));
+            }
+            let files = file_list(&matched);
+            let keep = format!(
+                "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({files}) AND NOT coalesce(({predicate}), false)",
+                column_list(&provider, None),
+                quote(&qualifier)
+            );
+            let (_, rows) = self.query(&keep).await?;
+            let copied: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
+            let rewrite = Rewrite {
+                removed: matched.keys().map(|&i| provider.files[i as usize].add.clone()).collect(),
+                rows,
+            };
+            let commit = Commit::new("DELETE", Some(snapshot.version))
+                .parameter("predicate", json!([predicate]).to_string())
+                .metric("numDeletedRows", deleted)
+                .metric("numCopiedRows", copied)
+                .metric("executionTimeMs", now_ms() - started);
+            let (version, _, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
+            Ok(Output::rows(
+                counts(&[("num_affected_rows", deleted)])?,
+                format!("deleted {deleted} rows from {name} ({removed} files rewritten, version {version})"),
+            ))
+        }
+        .await;
+        self.ctx.deregister_table(TARGET)?;
+        result
+    }
+
+    pub(crate) async fn update(&self, update: &Update) -> Result<Output> {
+        if update.from.is_some() {
+            return Err(EngineError::Unsupported(
+                "UPDATE … FROM: use MERGE INTO".into(),
+            ));
+        }
+        let (name, qualifier) = single_table(std::slice::from_ref(&update.table))?;
+        let (table, snapshot) = self.catalog.get(&name)?;
+        refuse_if_append_only(&name, &snapshot, "UPDATE")?;
+        let started = now_ms();
+        let predicate = update
+            .selection
+            .as_ref()
+            .map_or("TRUE".to_owned(), |e| e.to_string());
+        let mut set: BTreeMap<String, String> = BTreeMap::new();
+        for a in &update.assignments {
+            let AssignmentTarget::ColumnName(column) = &a.target else {
+                return Err(EngineError::Unsupported("UPDATE SET (a, b) = …".into()));
+            };
+            let column = column_of(&snapshot, column.0.last().and_then(|p| p.as_ident()))?;
+            set.insert(column, a.value.to_string());
+        }
+        let provider = self.catalog.provider(&table, &snapshot, &name).await?;
+        self.register_target(&provider)?;
+        let result = async {
+            let matched = self.matches_per_file(&qualifier, &predicate).await?;
+            let updated: i64 = matched.values().sum();
+            if updated == 0 {
+                return Ok(Output::rows(
+                    counts(&[("num_affected_rows", 0)])?,
+                    format!("no rows of {name} matched; nothing committed"),
+                ));
+            }
+            let projection = |column: &str| match set.get(column) {
+                Some(value) => format!(
+                    "CASE WHEN coalesce(({predicate}), false) THEN ({value}) ELSE {} END AS {}",
+                    quote(column),
+                    quote(column)
+                ),
+                None => quote(column),
+            };
+            let columns: Vec<String> = provider.schema.fields().iter().map(|f| projection(f.name())).collect();
+            let sql = format!(
+                "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({})",
+                columns.join(", "),
+                quote(&qualifier),
+                file_list(&matched)
+            );
+            let (_, rows) = self.query(&sql).await?;
+            let total: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
+            let rewrite = Rewrite {
+                removed: matched.keys().map(|&i| provider.files[i as usize].add.clone()).collect(),
+                rows,
+            };
+            let commit = Commit::new("UPDATE", Some(snapshot.version))
+                .parameter("predicate", json!([predicate]).to_string())
+                .metric("numUpdatedRows", updated)
+                .metric("numCopiedRows", total - updated)
+                .metric("executionTimeMs", now_ms() - started);
+            let (version, _, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
+            Ok(Output::rows(
+                counts(&[("num_affected_rows", updated)])?,
+                format!("updated {updated} rows of {name} ({removed} files rewritten, version {version})"),
+            ))
+        }
+        .await;
+        self.ctx.deregister_table(TARGET)?;
+        result
+    }
+
+    pub(crate) async fn merge(&self, merge: Merge) -> Result<Output> {
+        let name = object_table_name(&merge.target)?;
+        let t = merge
+            .target_alias
+            .as_ref()
+            .map_or_else(|| name.clone(), |a| a.value.clone());
+        let (table, snapshot) = self.catalog.get(&name)?;
+        let has_matched = merge
+            .clauses
+            .iter()
+            .any(|c| !matches!(c, MergeClause::Insert { .. }));
+        if merge
+            .clauses
+            .iter()
+            .any(|c| !matches!(c, MergeClause::Insert { .. }))
+        {
+            refuse_if_append_only(&name, &snapshot, "MERGE with WHEN MATCHED")?;
+        }
+        let started = now_ms();
+        let (source_sql, s) = source_relation(&merge.source)?;
+        let provider = self.catalog.provider(&table, &snapshot, &name).await?;
+        self.register_target(&provider)?;
+        let result = async {
+            let (source_schema, _) = self.query(&format!("SELECT * FROM {source_sql} LIMIT 0")).await?;
+            let (_, n) = self.query(&format!("SELECT count(*) FROM {source_sql}")).await?;
+            let source_rows = n.first().map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0));
+            let source = format!("(SELECT *, TRUE AS {SOURCE_FLAG} FROM {source_sql}) AS {}", quote(&s));
+            let target = format!("{TARGET} AS {}", quote(&t));
+            let on = merge.on.to_string();
+
+            // Which matched clause applies to each (target row, source row) pair.
+            let matched: Vec<(usize, &MergeClause)> = merge
+                .clauses
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !matches!(c, MergeClause::Insert { .. }))
+                .collect();
+            let action = {
+                let mut case = format!("CASE WHEN {}.{SOURCE_FLAG} IS NULL THEN 0", quote(&s));
+                for (i, clause) in &matched {
+                    let condition = match clause {
+                        MergeClause::Update { condition, .. } | MergeClause::Delete { condition } => condition,
+                        MergeClause::Insert { .. } => &None,
+                    };
+                    let condition = condition.as_ref().map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
+                    case.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
+                }
+                case + " ELSE 0 END"
+            };
+            let mut touched: BTreeMap<u32, i64> = BTreeMap::new();
+            let (mut updated, mut deleted) = (0i64, 0i64);
+            if has_matched {
+                let sql = format!(
+                    "SELECT {FILE}, {ROW}, {action} AS a FROM {target} JOIN {source} ON {on}"
+                );
+                let (_, pairs) = self.query(&sql).await?;
+                let mut per_row: BTreeMap<u64, (u32, i64, usize)> = BTreeMap::new();
+                for b in &pairs {
+                    let (files, rows, actions) = (
+                        b.column(0).as_primitive::<UInt32Type>(),
+                        b.column(1).as_primitive::<UInt64Type>(),
+                        b.column(2).as_primitive::<Int64Type>(),
+                    );
+                    for i in 0..b.num_rows() {
+                        let entry = per_row.entry(rows.value(i)).or_insert((files.value(i), 0, 0));
+                        entry.1 = entry.1.max(actions.value(i));
+                        entry.2 += 1;
+                    }
+                }
+                let only_unconditional_delete = matches!(matched.as_slice(), [(_, MergeClause::Delete { condition: None })]);
+                if !only_unconditional_delete && per_row.values().any(|(_, _, n)| *n > 1) {
+                    return Err(EngineError::MergeAmbiguous);
+                }
+                for (file, a, _) in per_row.values() {
+                    if *a == 0 {
+                        continue;
+                    }
+                    *touched.entry(*file).or_default() += 1;
+                    match &merge.clauses[*a as usize - 1] {
+                        MergeClause::Delete { .. } => deleted += 1,
+                        _ => updated += 1,
+                    }
+                }
+            }
+
+            let columns: Vec<String> = provider.schema.fields().iter().map(|f| f.name().clone()).collect();
+            let mut rows = Vec::new();
+            if !touched.is_empty() {
+                let deletes: Vec<String> = matched
+                    .iter()
+                    .filter(|(_, c)| matches!(c, MergeClause::Delete { .. }))
+                    .map(|(i, _)| (i + 1).to_string())
+                    .collect();
+                let mut projection = Vec::new();
+                for column in &columns {
+                    let mut case = format!("CASE {action}");
+                    for (i, clause) in &matched {
+                        let MergeClause::Update { assignments, .. } = clause else { continue };
+                        let value = match assignments {
+                            None => {
+                                source_column(&source_schema, column, &s)?
+                            }
+                            Some(list) => match list.iter().find(|a| assigned_column(a) == Some(column.as_str())) {
+                                Some(a) => format!("({})", a.value),
+                                None => continue,
+                            },
+                        };
+                        case.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                    }
+                    projection.push(format!("{case} ELSE {}.{} END AS {}", quote(&t), quote(column), quote(column)));
+                }
+                let not_deleted = if deletes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" AND ({action}) NOT IN ({})", deletes.join(", "))
+                };
+                let sql = format!(
+                    "SELECT {} FROM {target} LEFT JOIN {source} ON {on} WHERE {}.{FILE} IN ({}){not_deleted}",
+                    projection.join(", "),
+                    quote(&t),
+                    file_list(&touched)
+                );
+                rows = self.query(&sql).await?.1;
+            }
+            let rewritten: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
+
+            // Source rows matching no target row, by the first NOT MATCHED clause that applies.
+            let inserts: Vec<(usize, &MergeClause)> = merge
+                .clauses
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| matches!(c, MergeClause::Insert { .. }))
+                .collect();
+            let mut inserted = 0i64;
+            if !inserts.is_empty() {
+                let mut which = "CASE".to_owned();
+                for (i, clause) in &inserts {
+                    let MergeClause::Insert { condition, .. } = clause else { continue };
+                    let condition = condition.as_ref().map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
+                    which.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
+                }
+                which.push_str(" ELSE 0 END");
+                let mut projection = Vec::new();
+                for column in &columns {
+                    let mut case = format!("CASE {which}");
+                    for (i, clause) in &inserts {
+                        let MergeClause::Insert { columns: names, values, .. } = clause else { continue };
+                        let value = match names {
+                            None => source_column(&source_schema, column, &s)?,
+                            Some(names) => match names.iter().position(|n| ident_is(n, column)) {
+                                Some(p) => format!("({})", values[p]),
+                                None => "NULL".into(),
+                            },
+                        };
+                        case.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                    }
+                    projection.push(format!("{case} END AS {}", quote(column)));
+                }
+                for (_, clause) in &inserts {
+                    if let MergeClause::Insert { columns: Some(names), .. } = clause {
+                        for n in names {
+                            column_of(&snapshot, Some(n))?;
+                        }
+                    }
+                }
+                let sql = format!(
+                    "SELECT {} FROM {source} LEFT JOIN {target} ON {on} WHERE {}.{ROW} IS NULL AND ({which}) <> 0",
+                    projection.join(", "),
+                    quote(&t)
+                );
+                let new_rows = self.query(&sql).await?.1;
+                inserted = new_rows.iter().map(|b| b.num_rows() as i64).sum();
+                rows.extend(new_rows);
+            }
+            if touched.is_empty() && inserted == 0 {
+                return Ok(Output::rows(
+                    counts(&[("num_affected_rows", 0), ("num_updated_rows", 0), ("num_deleted_rows", 0), ("num_inserted_rows", 0)])?,
+                    format!("MERGE changed no rows of {name}; nothing committed"),
+                ));
+            }
+            let copied = rewritten - updated;
+            let clause_json = |c: &MergeClause| {
+                let (kind, condition) = match c {
+                    MergeClause::Update { condition, .. } => ("update", condition),
+                    MergeClause::Delete { condition } => ("delete", condition),
+                    MergeClause::Insert { condition, .. } => ("insert", condition),
+                };
+                let mut o = serde_json::Map::new();
+                if let Some(p) = condition {
+                    o.insert("predicate".into(), json!(p.to_string()));
+                }
+                o.insert("actionType".into(), json!(kind));
+                serde_json::Value::Object(o)
+            };
+            let matched_json: Vec<_> = matched.iter().map(|(_, c)| clause_json(c)).collect();
+            let inserts_json: Vec<_> = inserts.iter().map(|(_, c)| clause_json(c)).collect();
+            let rewrite = Rewrite {
+                removed: touched.keys().map(|&i| provider.files[i as usize].add.clone()).collect(),
+                rows,
+            };
+            let commit = Commit::new("MERGE", Some(snapshot.version))
+                .parameter("predicate", json!([on]).to_string())
+                .parameter("matchedPredicates", json!(matched_json).to_string())
+                .parameter("notMatchedPredicates", json!(inserts_json).to_string())
+                .metric("numSourceRows", source_rows)
+                .metric("numTargetRowsInserted", inserted)
+                .metric("numTargetRowsUpdated", updated)
+                .metric("numTargetRowsDeleted", deleted)
+                .metric("numTargetRowsCopied", copied)
+                .metric("numOutputRows", rewritten + inserted)
+                .metric("executionTimeMs", now_ms() - started);
+            let (version, added, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
+            let affected = inserted + updated + deleted;
+            Ok(Output::rows(
+                counts(&[
+                    ("num_affected_rows", affected),
+                    ("num_updated_rows", updated),
+                    ("num_deleted_rows", deleted),
+                    ("num_inserted_rows", inserted),
+                ])?,
+                format!(
+                    "merged into {name}: {updated} updated, {deleted} deleted, {inserted} inserted \
+                     ({removed} files rewritten, {added} written, version {version})"
+                ),
+            ))
+        }
+        .await;
+        self.ctx.deregister_table(TARGET)?;
+        result
+    }
+}
+
+/// The column `ident` names in the table (case-insensitively), or an error.
+fn column_of(snapshot: &Snapshot, ident: Option<&Ident>) -> Result<String> {
+    let wanted = ident.map(|i| i.value.clone()).unwrap_or_default();
+    snapshot
+        .schema
+        .fields()
+        .iter()
+        .find(|f| f.name().eq_ignore_ascii_case(&wanted))
+        .map(|f| f.name().clone())
+        .ok_or_else(|| EngineError::Invalid(format!("column '{wanted}' is not in the table")))
+}
+
+fn ident_is(ident: &Ident, column: &str) -> bool {
+    ident.value.eq_ignore_ascii_case(column)
+}
+
+fn assigned_column(a: &datafusion::sql::sqlparser::ast::Assignment) -> Option<&str> {
+    match &a.target {
+        AssignmentTarget::ColumnName(name) => name.0.last()?.as_ident().map(|i| i.value.as_str()),
+        AssignmentTarget::Tuple(_) => None,
+    }
+}
+
+/// `s.column` for `UPDATE SET *` / `INSERT *`, which need the source to have it.
+fn source_column(source: &Schema, column: &str, s: &str) -> Result<String> {
+    source
+        .fields()
+        .iter()
+        .find(|f| f.name().eq_ignore_ascii_case(column))
+        .map(|f| format!("{}.{}", quote(s), quote(f.name())))
+        .ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "UPDATE SET * / INSERT * need source column '{column}' for the target column of that name"
+            ))
+        })
+}
+
+/// The MERGE source without its alias, and the name its columns go by.
+fn source_relation(source: &TableFactor) -> Result<(String, String)> {
+    let mut bare = source.clone();
+    let alias = match &mut bare {
+        TableFactor::Table { name, alias, .. } => {
+            let default = name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.clone())
+                .unwrap_or_default();
+            alias.take().map_or(default, |a| a.name.value)
+        }
+        TableFactor::Derived { alias, .. } => alias
+            .take()
+            .map(|a| a.name.value)
+            .ok_or_else(|| EngineError::Invalid("a MERGE source subquery needs an alias".into()))?,
+        other => return Err(EngineError::Unsupported(format!("MERGE source {other}"))),
+    };
+    let text = match &bare {
+        TableFactor::Derived { .. } => bare.to_string(),
+        _ => format!("(SELECT * FROM {bare})"),
+    };
+    Ok((text, alias))
+}
+
+fn file_list(files: &BTreeMap<u32, i64>) -> String {
+    files
+        .keys()
+        .map(|f| f.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn column_list(provider: &DeltaProvider, qualifier: Option<&str>) -> String {
+    provider
+        .schema
+        .fields()
+        .iter()
+        .map(|f| match qualifier {
+            Some(q) => format!("{}.{}", quote(q), quote(f.name())),
+            None => quote(f.name()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,140 @@
+//! A Delta snapshot as a DataFusion table: the files' rows are held in
+//! memory (read once per file, which never changes), and a scan keeps only
+//! the files its filters can match, by partition values and min/max stats.
+//!
+//! DataFusion's table providers must be `Send + Sync`; the browser's
+//! storage handles are not, so files are read before planning (see
+//! `catalog.rs`) rather than inside `scan`.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
+use datafusion::common::{DFSchema, Result as DfResult};
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
+use datafusion::physical_plan::ExecutionPlan;
+use lakelab_delta::Add;
+
+use crate::pruning::FileStats;
+
+/// One data file and its rows.
+#[derive(Debug, Clone)]
+pub(crate) struct LoadedFile {
+    pub add: Add,
+    pub batches: Arc<Vec<RecordBatch>>,
+}
+
+/// What a scan read and skipped: shown by EXPLAIN and the UI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanReport {
+    pub table: String,
+    pub version: i64,
+    pub files_total: usize,
+    pub files_read: usize,
+}
+
+impl fmt::Display for ScanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "DeltaScan: {} v{}: read {} of {} files ({} skipped by partition values and min/max stats)",
+            self.table,
+            self.version,
+            self.files_read,
+            self.files_total,
+            self.files_total - self.files_read
+        )
+    }
+}
+
+/// Scan reports of the statement being run.
+pub(crate) type Reports = Arc<Mutex<Vec<ScanReport>>>;
+
+#[derive(Debug)]
+pub(crate) struct DeltaProvider {
+    pub name: String,
+    pub version: i64,
+    pub schema: SchemaRef,
+    pub partition_columns: Vec<String>,
+    pub files: Vec<LoadedFile>,
+    pub reports: Reports,
+}
+
+impl DeltaProvider {
+    /// Which files may hold rows matching `filters` (all, if unknown).
+    fn keep(&self, state: &dyn Session, filters: &[Expr]) -> Vec<bool> {
+        let all = vec![true; self.files.len()];
+        let Some(predicate) = conjunction(filters.iter().cloned()) else {
+            return all;
+        };
+        let Ok(df_schema) = DFSchema::try_from(self.schema.as_ref().clone()) else {
+            return all;
+        };
+        let Ok(physical) = state.create_physical_expr(predicate, &df_schema) else {
+            return all;
+        };
+        let Some(pruning) = PruningPredicateBuilder::new()
+            .with_file_schema(self.schema.clone())
+            .build(physical)
+        else {
+            return all;
+        };
+        let adds: Vec<&Add> = self.files.iter().map(|f| &f.add).collect();
+        let stats = FileStats::new(&self.schema, &self.partition_columns, &adds);
+        pruning.prune(&stats).unwrap_or(all)
+    }
+}
+
+#[async_trait]
+impl TableProvider for DeltaProvider {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // Files are skipped, rows are not: DataFusion still applies every filter.
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let keep = self.keep(state, filters);
+        let batches: Vec<RecordBatch> = self
+            .files
+            .iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .flat_map(|(f, _)| f.batches.iter().cloned())
+            .collect();
+        if let Ok(mut reports) = self.reports.lock() {
+            reports.push(ScanReport {
+                table: self.name.clone(),
+                version: self.version,
+                files_total: self.files.len(),
+                files_read: keep.iter().filter(|k| **k).count(),
+            });
+        }
+        let exec =
+            MemorySourceConfig::try_new_exec(&[batches], self.schema.clone(), projection.cloned())?;
+        Ok(exec)
+    }
+}

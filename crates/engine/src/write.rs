@@ -1,0 +1,400 @@
+//! Statements that write whole sets of rows: CREATE TABLE [AS SELECT],
+//! INSERT INTO / OVERWRITE, RESTORE; and the checks every write passes
+//! (schema enforcement, NOT NULL, CHECK constraints) before anything is stored.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::catalog::MemTable;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::sql::sqlparser::ast::ColumnDef;
+use lakelab_delta::{Action, Add, Commit, Remove, Snapshot, Table, TableSpec, now_ms};
+use serde_json::json;
+
+use crate::delta_sql::{CreateTable, TimeTravel};
+use crate::sql_text::object_table_name;
+use crate::{Engine, EngineError, Output, Progress, Result};
+
+const CHECK_TABLE: &str = "__lakelab_check";
+
+/// One row of named counts, as Databricks reports a write.
+pub(crate) fn counts(columns: &[(&str, i64)]) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_from_iter(columns.iter().map(
+        |(name, n)| (*name, Arc::new(Int64Array::from(vec![*n])) as _),
+    ))?)
+}
+
+fn total_rows(batches: &[RecordBatch]) -> i64 {
+    batches.iter().map(|b| b.num_rows() as i64).sum()
+}
+
+fn bytes(adds: &[Add]) -> i64 {
+    adds.iter().map(|a| a.size).sum()
+}
+
+/// The table's CHECK constraints: (name, SQL expression).
+pub(crate) fn constraints(snapshot: &Snapshot) -> Vec<(String, String)> {
+    snapshot
+        .metadata
+        .configuration
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("delta.constraints.")?.to_owned(), v.clone()?)))
+        .collect()
+}
+
+pub(crate) fn is_append_only(snapshot: &Snapshot) -> bool {
+    snapshot
+        .metadata
+        .property("delta.appendOnly")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+pub(crate) fn refuse_if_append_only(
+    name: &str,
+    snapshot: &Snapshot,
+    operation: &str,
+) -> Result<()> {
+    if is_append_only(snapshot) {
+        return Err(EngineError::Invalid(format!(
+            "{operation} is not allowed: table {name} is append-only (delta.appendOnly = true); \
+             only INSERT INTO may change it"
+        )));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Puts rows in the table's schema and checks them against its
+    /// constraints; fails (storing nothing) on the first violation.
+    pub(crate) async fn checked_rows(
+        &self,
+        snapshot: &Snapshot,
+        batches: Vec<RecordBatch>,
+    ) -> Result<Vec<RecordBatch>> {
+        let rows = batches
+            .iter()
+            .map(|b| lakelab_delta::data::conform(b, &snapshot.schema))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_constraints(snapshot, &rows, &constraints(snapshot))
+            .await?;
+        Ok(rows)
+    }
+
+    /// Fails with Delta's message if a row breaks one of `checks`.
+    pub(crate) async fn check_constraints(
+        &self,
+        snapshot: &Snapshot,
+        rows: &[RecordBatch],
+        checks: &[(String, String)],
+    ) -> Result<()> {
+        if checks.is_empty() || rows.iter().all(|b| b.num_rows() == 0) {
+            return Ok(());
+        }
+        let schema: SchemaRef = crate::catalog::nullable(&snapshot.schema);
+        let relaxed: Vec<RecordBatch> = rows
+            .iter()
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<Result<_, _>>()?;
+        self.ctx.deregister_table(CHECK_TABLE)?;
+        self.ctx.register_table(
+            CHECK_TABLE,
+            Arc::new(MemTable::try_new(schema, vec![relaxed])?),
+        )?;
+        let result = async {
+            for (name, expr) in checks {
+                // NULL breaks a CHECK constraint in Delta, as false does.
+                let sql = format!(
+                    "SELECT * FROM {CHECK_TABLE} WHERE NOT coalesce(({expr}), false) LIMIT 1"
+                );
+                let (_, found) = self.query(&sql).await?;
+                if let Some(row) = found.iter().find(|b| b.num_rows() > 0) {
+                    return Err(EngineError::ConstraintViolated {
+                        name: name.clone(),
+                        expr: expr.clone(),
+                        row: describe_row(row),
+                    });
+                }
+            }
+            Ok(())
+        }
+        .await;
+        self.ctx.deregister_table(CHECK_TABLE)?;
+        result
+    }
+
+    pub(crate) async fn create_table(
+        &self,
+        create: CreateTable,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Output> {
+        let name = object_table_name(&create.name)?;
+        if let Some(format) = &create.using
+            && !format.eq_ignore_ascii_case("delta")
+        {
+            return Err(EngineError::Unsupported(format!(
+                "USING {format}: Lakelab tables are Delta tables (USING DELTA)"
+            )));
+        }
+        let existing = self.catalog.get(&name);
+        if self.catalog.contains(&name) && !create.or_replace {
+            return if create.if_not_exists {
+                Ok(Output::message(format!(
+                    "table {name} already exists; nothing done"
+                )))
+            } else {
+                Err(EngineError::TableExists(name))
+            };
+        }
+        let (schema, batches) = match (&create.query, create.columns.is_empty()) {
+            (Some(query), true) => {
+                let (schema, batches) = self
+                    .query_with_progress(&query.to_string(), progress)
+                    .await?;
+                (schema, batches)
+            }
+            (None, false) => (self.schema_of(&create.columns).await?, Vec::new()),
+            (Some(_), false) => {
+                return Err(EngineError::Unsupported(
+                    "CREATE TABLE with both a column list and AS SELECT: give one of them".into(),
+                ));
+            }
+            (None, true) => {
+                return Err(EngineError::Invalid(format!(
+                    "CREATE TABLE {name} needs a column list or AS SELECT"
+                )));
+            }
+        };
+        let spec = TableSpec {
+            partition_columns: create
+                .partitioned_by
+                .iter()
+                .map(|c| c.to_ascii_lowercase())
+                .collect(),
+            configuration: create
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+            description: create.comment.clone(),
+        };
+        if spec
+            .configuration
+            .keys()
+            .any(|k| k.starts_with("delta.constraints."))
+        {
+            return Err(EngineError::Invalid(
+                "CHECK constraints are added with ALTER TABLE … ADD CONSTRAINT, not TBLPROPERTIES"
+                    .into(),
+            ));
+        }
+        let (protocol, metadata) = Table::create_actions(&schema, &spec)?;
+        let pending = Table::pending_snapshot(protocol.clone(), metadata.clone())?;
+        let rows = self.checked_rows(&pending, batches).await?;
+        let count = total_rows(&rows);
+
+        let (table, read_version, removes) = match existing {
+            Ok((table, current)) if create.or_replace => {
+                let now = now_ms();
+                let removes: Vec<Remove> = current
+                    .files
+                    .values()
+                    .map(|a| Remove::of(a, now, true))
+                    .collect();
+                (table, Some(current.version), removes)
+            }
+            Err(EngineError::UnreadableTable { .. }) if create.or_replace => {
+                self.catalog.drop_files(&name).await?;
+                (self.catalog.delta_table(&name), None, Vec::new())
+            }
+            _ => {
+                // Files left by a CREATE that failed before its commit.
+                self.catalog.drop_files(&name).await?;
+                (self.catalog.delta_table(&name), None, Vec::new())
+            }
+        };
+        let adds = table.write_files(&pending, &rows).await?;
+        let operation = match (
+            create.or_replace && read_version.is_some(),
+            create.query.is_some(),
+        ) {
+            (true, true) => "CREATE OR REPLACE TABLE AS SELECT",
+            (true, false) => "CREATE OR REPLACE TABLE",
+            (false, true) => "CREATE TABLE AS SELECT",
+            (false, false) => "CREATE TABLE",
+        };
+        let properties: serde_json::Map<String, serde_json::Value> = create
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        let mut commit = Commit::new(operation, read_version)
+            .parameter("isManaged", "true")
+            .parameter("description", create.comment.clone().unwrap_or_default())
+            .parameter("partitionBy", json!(spec.partition_columns).to_string())
+            .parameter(
+                "properties",
+                serde_json::Value::Object(properties).to_string(),
+            );
+        if create.query.is_some() {
+            commit = commit
+                .metric("numFiles", adds.len())
+                .metric("numOutputRows", count)
+                .metric("numOutputBytes", bytes(&adds));
+        }
+        commit.actions.push(Action::Protocol(protocol));
+        commit.actions.push(Action::Metadata(metadata));
+        commit
+            .actions
+            .extend(removes.into_iter().map(Action::Remove));
+        commit.actions.extend(adds.into_iter().map(Action::Add));
+        let outcome = table.commit(commit).await;
+        self.after_commit(&name).await?;
+        let outcome = outcome?;
+        Ok(Output::message(format!(
+            "created table {name} ({count} rows, version {})",
+            outcome.version
+        )))
+    }
+
+    /// The schema of a column list, typed by DataFusion.
+    pub(crate) async fn schema_of(&self, columns: &[ColumnDef]) -> Result<SchemaRef> {
+        let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        let sql = format!("CREATE TABLE __lakelab_schema ({})", columns.join(", "));
+        let state = self.ctx.state();
+        let statement =
+            state.sql_to_statement(&sql, &datafusion::common::config::Dialect::Databricks)?;
+        match state.statement_to_plan(statement).await? {
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(c)) => {
+                Ok(Arc::new(c.input.schema().as_arrow().clone()))
+            }
+            _ => Err(EngineError::Invalid(
+                "could not read the column list".into(),
+            )),
+        }
+    }
+
+    /// After a commit (or a failed one): the catalog re-reads the log, so it
+    /// shows exactly what is committed.
+    pub(crate) async fn after_commit(&self, name: &str) -> Result<()> {
+        self.catalog.unregister(&self.ctx, name)?;
+        self.catalog.reload(name).await
+    }
+
+    pub(crate) async fn insert(
+        &self,
+        name: &str,
+        batches: Vec<RecordBatch>,
+        overwrite: bool,
+    ) -> Result<Output> {
+        let (table, snapshot) = self.catalog.get(name)?;
+        if overwrite {
+            refuse_if_append_only(name, &snapshot, "INSERT OVERWRITE")?;
+        }
+        let rows = self.checked_rows(&snapshot, batches).await?;
+        let count = total_rows(&rows);
+        let adds = table.write_files(&snapshot, &rows).await?;
+        let mut commit = Commit::new("WRITE", Some(snapshot.version))
+            .parameter("mode", if overwrite { "Overwrite" } else { "Append" })
+            .parameter(
+                "partitionBy",
+                json!(snapshot.partition_columns()).to_string(),
+            )
+            .metric("numFiles", adds.len())
+            .metric("numOutputRows", count)
+            .metric("numOutputBytes", bytes(&adds));
+        if overwrite {
+            let now = now_ms();
+            commit.actions.extend(
+                snapshot
+                    .files
+                    .values()
+                    .map(|a| Action::Remove(Remove::of(a, now, true))),
+            );
+        }
+        commit.actions.extend(adds.into_iter().map(Action::Add));
+        let outcome = table.commit(commit).await;
+        self.after_commit(name).await?;
+        let outcome = outcome?;
+        let verb = if overwrite { "overwrote" } else { "inserted" };
+        Ok(Output::rows(
+            counts(&[("num_affected_rows", count), ("num_inserted_rows", count)])?,
+            format!(
+                "{verb} {count} rows into {name} (version {})",
+                outcome.version
+            ),
+        ))
+    }
+
+    pub(crate) async fn restore(&self, name: &str, to: &TimeTravel) -> Result<Output> {
+        let (table, current) = self.catalog.get(name)?;
+        let target = self.snapshot_as_of(&table, to).await?;
+        let started = now_ms();
+        let outcome = table.restore(&current, &target).await;
+        self.after_commit(name).await?;
+        let outcome = outcome?;
+        let metrics = table.history(Some(1)).await?;
+        let metric = |k: &str| {
+            metrics
+                .first()
+                .and_then(|(_, info)| info.0.get("operationMetrics")?.get(k)?.as_i64())
+                .unwrap_or(0)
+        };
+        let batch = counts(&[
+            ("table_size_after_restore", metric("tableSizeAfterRestore")),
+            (
+                "num_of_files_after_restore",
+                metric("numOfFilesAfterRestore"),
+            ),
+            ("num_removed_files", metric("numRemovedFiles")),
+            ("num_restored_files", metric("numRestoredFiles")),
+            ("removed_files_size", metric("removedFilesSize")),
+            ("restored_files_size", metric("restoredFilesSize")),
+        ])?;
+        Ok(Output::rows(
+            batch,
+            format!(
+                "restored {name} to version {} as version {} in {} ms",
+                target.version,
+                outcome.version,
+                now_ms() - started
+            ),
+        ))
+    }
+
+    pub(crate) async fn query_with_progress(
+        &self,
+        sql: &str,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let state = self.ctx.state();
+        let mut statement =
+            state.sql_to_statement(sql, &datafusion::common::config::Dialect::Databricks)?;
+        let temporary = crate::time_travel::resolve(self, &mut statement).await?;
+        let result = async {
+            self.register_references(&statement).await?;
+            let plan = state.statement_to_plan(statement).await?;
+            let schema = Arc::new(plan.schema().as_arrow().clone());
+            let batches = self.run_plan(plan, progress).await?;
+            Ok((schema, batches))
+        }
+        .await;
+        for t in temporary {
+            self.ctx.deregister_table(t.as_str())?;
+        }
+        result
+    }
+}
+
+/// ` - column : value` lines for an error message.
+pub(crate) fn describe_row(batch: &RecordBatch) -> String {
+    let options = FormatOptions::default().with_null("null");
+    let mut lines = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if let Ok(f) = ArrayFormatter::try_new(column.as_ref(), &options) {
+            lines.push(format!(" - {} : {}", field.name(), f.value(0)));
+        }
+    }
+    lines.join("\n")
+}

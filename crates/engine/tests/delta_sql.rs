@@ -1,0 +1,409 @@
+//! Spark SQL's Delta statements, natively: history, time travel, restore,
+//! DELETE / UPDATE / MERGE, constraints, vacuum, pruning and bad input.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::rc::Rc;
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use lakelab_engine::{Engine, EngineError, Output};
+use lakelab_store::{MemoryStore, Store};
+
+async fn run(engine: &Engine, sql: &str) -> Output {
+    engine
+        .execute(sql, &mut |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn fail(engine: &Engine, sql: &str) -> EngineError {
+    match engine.execute(sql, &mut |_| {}).await {
+        Ok(out) => panic!("{sql} should fail but gave {:?}", out.message),
+        Err(e) => e,
+    }
+}
+
+/// The result as lines of text, without the table borders.
+async fn rows(engine: &Engine, sql: &str) -> Vec<String> {
+    let out = run(engine, sql).await;
+    let text = pretty_format_batches(&out.batches).unwrap().to_string();
+    text.lines()
+        .skip(3)
+        .filter(|l| !l.starts_with('+'))
+        .map(|l| {
+            l.split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+async fn one(engine: &Engine, sql: &str) -> String {
+    let r = rows(engine, sql).await;
+    assert_eq!(r.len(), 1, "{sql}: {r:?}");
+    r[0].clone()
+}
+
+async fn orders() -> (Rc<MemoryStore>, Engine) {
+    let store = Rc::new(MemoryStore::new());
+    let engine = Engine::open(store.clone()).await.unwrap();
+    run(
+        &engine,
+        "CREATE TABLE orders (id BIGINT NOT NULL, customer STRING, amount DOUBLE) USING DELTA",
+    )
+    .await;
+    run(
+        &engine,
+        "INSERT INTO orders VALUES (1, 'ann', 10.0), (2, 'bo', 20.0), (3, 'cy', 30.0)",
+    )
+    .await;
+    (store, engine)
+}
+
+#[tokio::test]
+async fn history_time_travel_and_restore() {
+    let (_, engine) = orders().await;
+    run(&engine, "INSERT INTO orders VALUES (4, 'di', 40.0)").await;
+    run(
+        &engine,
+        "INSERT OVERWRITE orders VALUES (9, NULL, -1.0), (10, NULL, -2.0)",
+    )
+    .await;
+
+    let out = run(&engine, "DESCRIBE HISTORY orders").await;
+    let text = pretty_format_batches(&out.batches).unwrap().to_string();
+    assert_eq!(out.row_count(), 4);
+    for expected in [
+        "CREATE TABLE",
+        "WRITE",
+        "Overwrite",
+        "numOutputRows: 2",
+        "isBlindAppend",
+    ] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+    let limited = run(&engine, "DESCRIBE HISTORY orders LIMIT 1").await;
+    assert_eq!(limited.row_count(), 1);
+
+    assert_eq!(
+        one(&engine, "SELECT count(*) FROM orders VERSION AS OF 2").await,
+        "4"
+    );
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "2");
+    assert_eq!(
+        one(
+            &engine,
+            "SELECT o.amount FROM orders VERSION AS OF 1 AS o WHERE o.id = 3"
+        )
+        .await,
+        "30.0"
+    );
+    // Both versions in one query: what the bad load changed.
+    assert_eq!(
+        one(
+            &engine,
+            "SELECT count(*) FROM orders VERSION AS OF 2 AS good \
+             LEFT ANTI JOIN orders AS now ON good.id = now.id"
+        )
+        .await,
+        "4"
+    );
+    let err = fail(&engine, "SELECT * FROM orders VERSION AS OF 9").await;
+    assert!(
+        err.to_string().contains("available versions are 0 to 3"),
+        "{err}"
+    );
+    let err = fail(&engine, "SELECT * FROM orders TIMESTAMP AS OF '2001-01-01'").await;
+    assert!(
+        err.to_string().contains("before the table's first version"),
+        "{err}"
+    );
+    let err = fail(&engine, "SELECT * FROM orders TIMESTAMP AS OF '2999-01-01'").await;
+    assert!(
+        err.to_string().contains("after the latest version"),
+        "{err}"
+    );
+
+    let restored = run(&engine, "RESTORE TABLE orders TO VERSION AS OF 2").await;
+    assert!(
+        restored
+            .message
+            .unwrap()
+            .starts_with("restored orders to version 2 as version 4")
+    );
+    let metrics = pretty_format_batches(&restored.batches)
+        .unwrap()
+        .to_string();
+    assert!(metrics.contains("num_restored_files"), "{metrics}");
+    assert_eq!(
+        one(&engine, "SELECT count(*), sum(amount) FROM orders").await,
+        "4,100.0"
+    );
+    let reopened = Engine::open_at(Rc::new(MemoryStore::new()), "tables")
+        .await
+        .unwrap();
+    assert!(reopened.tables().is_empty());
+}
+
+#[tokio::test]
+async fn delete_update_and_merge_rewrite_only_what_changes() {
+    let (_, engine) = orders().await;
+    let out = run(&engine, "DELETE FROM orders WHERE amount > 25").await;
+    assert_eq!(
+        out.message
+            .as_deref()
+            .map(|m| m.starts_with("deleted 1 rows")),
+        Some(true)
+    );
+    let out = run(
+        &engine,
+        "UPDATE orders SET amount = amount * 2 WHERE customer = 'ann'",
+    )
+    .await;
+    assert!(out.message.unwrap().starts_with("updated 1 rows"));
+    assert_eq!(
+        rows(&engine, "SELECT id, amount FROM orders ORDER BY id").await,
+        vec!["1,20.0", "2,20.0"]
+    );
+    let none = run(&engine, "DELETE FROM orders WHERE id = 99").await;
+    assert!(none.message.unwrap().contains("nothing committed"));
+
+    run(
+        &engine,
+        "CREATE TABLE changes AS SELECT * FROM (VALUES \
+           (1, 'ann', 11.0, 'U'), (2, 'bo', 0.0, 'D'), (5, 'ed', 50.0, 'I')) AS v(id, customer, amount, op)",
+    )
+    .await;
+    let merged = run(
+        &engine,
+        "MERGE INTO orders AS t USING changes AS s ON t.id = s.id \
+         WHEN MATCHED AND s.op = 'D' THEN DELETE \
+         WHEN MATCHED THEN UPDATE SET * \
+         WHEN NOT MATCHED THEN INSERT (id, customer, amount) VALUES (s.id, s.customer, s.amount)",
+    )
+    .await;
+    assert_eq!(
+        pretty_format_batches(&merged.batches)
+            .unwrap()
+            .to_string()
+            .lines()
+            .nth(3),
+        Some("| 3                 | 1                | 1                | 1                 |")
+    );
+    assert_eq!(
+        rows(
+            &engine,
+            "SELECT id, customer, amount FROM orders ORDER BY id"
+        )
+        .await,
+        vec!["1,ann,11.0", "5,ed,50.0"]
+    );
+    let history = run(&engine, "DESCRIBE HISTORY orders LIMIT 1").await;
+    let text = pretty_format_batches(&history.batches).unwrap().to_string();
+    for metric in [
+        "numTargetRowsUpdated: 1",
+        "numTargetRowsDeleted: 1",
+        "numTargetRowsInserted: 1",
+        "numSourceRows: 3",
+    ] {
+        assert!(text.contains(metric), "{metric} in {text}");
+    }
+
+    // Two source rows for one target row: Spark's error, and nothing written.
+    run(
+        &engine,
+        "CREATE TABLE dupes AS SELECT * FROM (VALUES (1, 'x'), (1, 'y')) AS v(id, customer)",
+    )
+    .await;
+    let before = run(&engine, "DESCRIBE DETAIL orders").await;
+    let err = fail(
+        &engine,
+        "MERGE INTO orders USING dupes ON orders.id = dupes.id WHEN MATCHED THEN UPDATE SET customer = dupes.customer",
+    )
+    .await;
+    assert!(matches!(err, EngineError::MergeAmbiguous), "{err}");
+    let after = run(&engine, "DESCRIBE DETAIL orders").await;
+    assert_eq!(
+        before.batches, after.batches,
+        "the failed MERGE committed nothing"
+    );
+
+    // INSERT * with a source subquery, matching by column name.
+    run(
+        &engine,
+        "MERGE INTO orders t USING (SELECT 7 AS id, 'gus' AS customer, 70.0 AS amount) s ON t.id = s.id \
+         WHEN NOT MATCHED THEN INSERT *",
+    )
+    .await;
+    assert_eq!(
+        one(&engine, "SELECT customer FROM orders WHERE id = 7").await,
+        "gus"
+    );
+}
+
+#[tokio::test]
+async fn constraints_reject_bad_writes_whole() {
+    let (_, engine) = orders().await;
+    run(
+        &engine,
+        "ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0)",
+    )
+    .await;
+    run(
+        &engine,
+        "ALTER TABLE orders ALTER COLUMN customer SET NOT NULL",
+    )
+    .await;
+    let err = fail(
+        &engine,
+        "INSERT INTO orders VALUES (4, 'di', 5.0), (5, 'ed', -5.0)",
+    )
+    .await
+    .to_string();
+    assert!(
+        err.contains("CHECK constraint positive") && err.contains("amount : -5.0"),
+        "{err}"
+    );
+    let err = fail(&engine, "INSERT INTO orders VALUES (6, NULL, 5.0)")
+        .await
+        .to_string();
+    assert!(
+        err.contains("NOT NULL constraint violated for column: customer"),
+        "{err}"
+    );
+    let err = fail(&engine, "UPDATE orders SET amount = -1 WHERE id = 1")
+        .await
+        .to_string();
+    assert!(err.contains("positive"), "{err}");
+    assert_eq!(
+        one(&engine, "SELECT count(*), sum(amount) FROM orders").await,
+        "3,60.0"
+    );
+
+    // Adding a constraint the rows already break is refused.
+    let err = fail(
+        &engine,
+        "ALTER TABLE orders ADD CONSTRAINT small CHECK (amount < 15)",
+    )
+    .await
+    .to_string();
+    assert!(err.contains("violate") && err.contains("amount"), "{err}");
+    let detail = run(&engine, "DESCRIBE DETAIL orders").await;
+    let text = pretty_format_batches(&detail.batches).unwrap().to_string();
+    assert!(
+        text.contains("delta.constraints.positive: amount > 0"),
+        "{text}"
+    );
+    assert!(!text.contains("small"), "{text}");
+    run(&engine, "ALTER TABLE orders DROP CONSTRAINT positive").await;
+    run(&engine, "INSERT INTO orders VALUES (4, 'di', -5.0)").await;
+
+    run(
+        &engine,
+        "ALTER TABLE orders SET TBLPROPERTIES ('delta.appendOnly' = 'true')",
+    )
+    .await;
+    let err = fail(&engine, "DELETE FROM orders WHERE id = 1")
+        .await
+        .to_string();
+    assert!(err.contains("append-only"), "{err}");
+}
+
+#[tokio::test]
+async fn vacuum_checks_retention_and_breaks_old_time_travel() {
+    let (store, engine) = orders().await;
+    run(&engine, "DELETE FROM orders WHERE id = 1").await;
+    let err = fail(&engine, "VACUUM orders RETAIN 0 HOURS")
+        .await
+        .to_string();
+    assert!(err.contains("retentionDurationCheck"), "{err}");
+    run(
+        &engine,
+        "SET spark.databricks.delta.retentionDurationCheck.enabled = false",
+    )
+    .await;
+    let before = store.list("tables/orders/").await.unwrap().len();
+    let dry = run(&engine, "VACUUM orders RETAIN 0 HOURS DRY RUN").await;
+    assert_eq!(dry.row_count(), 1);
+    assert_eq!(
+        store.list("tables/orders/").await.unwrap().len(),
+        before,
+        "a dry run deletes nothing"
+    );
+    let out = run(&engine, "VACUUM orders RETAIN 0 HOURS").await;
+    assert_eq!(out.row_count(), 1, "the file the DELETE rewrote");
+    assert_eq!(
+        store.list("tables/orders/").await.unwrap().len(),
+        before - 1 + 2
+    );
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "2");
+    let err = fail(&engine, "SELECT * FROM orders VERSION AS OF 1")
+        .await
+        .to_string();
+    assert!(err.contains("missing") && err.contains("vacuumed"), "{err}");
+    let history = run(&engine, "DESCRIBE HISTORY orders LIMIT 2").await;
+    let text = pretty_format_batches(&history.batches).unwrap().to_string();
+    assert!(
+        text.contains("VACUUM END") && text.contains("VACUUM START"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn partitioned_tables_skip_files_and_explain_says_so() {
+    let store = Rc::new(MemoryStore::new());
+    let engine = Engine::open(store.clone()).await.unwrap();
+    run(
+        &engine,
+        "CREATE TABLE events USING DELTA PARTITIONED BY (day) AS \
+         SELECT value AS id, CAST(DATE '2024-01-01' + CAST(value % 4 AS INT) AS DATE) AS day \
+         FROM generate_series(1, 400)",
+    )
+    .await;
+    assert_eq!(store.list("tables/events/day=").await.unwrap().len(), 4);
+    let out = run(
+        &engine,
+        "SELECT count(*) FROM events WHERE day = DATE '2024-01-02'",
+    )
+    .await;
+    assert_eq!(out.scans.len(), 1);
+    assert_eq!((out.scans[0].files_read, out.scans[0].files_total), (1, 4));
+    let out = run(&engine, "SELECT count(*) FROM events WHERE id > 390").await;
+    assert_eq!(out.scans[0].files_read, 4, "ids spread over every file");
+    let explain = run(
+        &engine,
+        "EXPLAIN SELECT * FROM events WHERE day >= DATE '2024-01-03'",
+    )
+    .await;
+    let text = pretty_format_batches(&explain.batches).unwrap().to_string();
+    assert!(text.contains("read 2 of 4 files (2 skipped"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_delta_statements_fail_clearly() {
+    let (_, engine) = orders().await;
+    let err = fail(&engine, "CREATE TABLE x (a INT) USING PARQUET")
+        .await
+        .to_string();
+    assert!(err.contains("USING DELTA"), "{err}");
+    let err = fail(&engine, "RESTORE TABLE orders TO VERSION AS OF 42")
+        .await
+        .to_string();
+    assert!(err.contains("42"), "{err}");
+    let err = fail(&engine, "DESCRIBE HISTORY nope").await;
+    assert!(matches!(err, EngineError::NoSuchTable(_)), "{err}");
+    let err = fail(
+        &engine,
+        "MERGE INTO orders USING orders s ON orders.id = s.id",
+    )
+    .await
+    .to_string();
+    assert!(err.contains("WHEN"), "{err}");
+    let err = fail(&engine, "INSERT INTO orders VALUES ('x', 'y', 'z')")
+        .await
+        .to_string();
+    assert!(!err.is_empty());
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "3");
+}
