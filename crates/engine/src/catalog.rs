@@ -42,6 +42,7 @@ pub(crate) struct Catalog {
     store: Rc<dyn Store>,
     root: String,
     tables: RefCell<BTreeMap<String, Entry>>,
+    /// Rows of data files read so far, by store path and table schema.
     files: RefCell<HashMap<String, Arc<Vec<RecordBatch>>>>,
     pub(crate) reports: Reports,
 }
@@ -253,10 +254,10 @@ impl Catalog {
         let schema = nullable(&snapshot.schema);
         let mut files = Vec::with_capacity(snapshot.files.len());
         for add in snapshot.files.values() {
-            let key = lakelab_delta::log::join(
-                table.root(),
-                &lakelab_delta::paths::from_log_path(&add.path),
-            );
+            // A file reads differently under another schema (columns added
+            // later read as null), so the schema is part of the key.
+            let path = lakelab_delta::log::join(table.root(), &lakelab_delta::paths::from_log_path(&add.path));
+            let key = format!("{path}\n{}", snapshot.metadata.schema_string);
             let cached = self.files.borrow().get(&key).cloned();
             let batches = match cached {
                 Some(b) => b,
@@ -283,10 +284,9 @@ impl Catalog {
 
     /// Forgets the rows of deleted files (by store path), so reads of them fail as they should.
     pub(crate) fn evict(&self, paths: &[String]) {
-        let mut files = self.files.borrow_mut();
-        for p in paths {
-            files.remove(p);
-        }
+        self.files
+            .borrow_mut()
+            .retain(|key, _| !paths.iter().any(|p| key.split('\n').next() == Some(p.as_str())));
     }
 
     /// Deletes every file of `name`.

@@ -59,22 +59,6 @@ impl FileStats {
             nulls: HashMap::new(),
             rows: None,
         };
-        for column in partition_columns {
-            if let Ok(field) = schema.field_with_name(column)
-                && let Some(values) = partition_values(field.data_type(), column, files)
-            {
-                // A null partition value makes every row null, a count the log
-                // does not give here: only "no nulls" is asserted.
-                let nulls: UInt64Array = (0..values.len())
-                    .map(|i| (!values.is_null(i)).then_some(0))
-                    .collect();
-                stats.min.insert(column.clone(), values.clone());
-                stats.max.insert(column.clone(), values);
-                stats
-                    .nulls
-                    .insert(column.clone(), Arc::new(UInt64Array::from(nulls)));
-            }
-        }
         let fields: Vec<&Field> = schema
             .fields()
             .iter()
@@ -112,6 +96,24 @@ impl FileStats {
                         stats.nulls.insert(field.name().clone(), counts);
                     }
                 }
+            }
+        }
+        // Partition columns: one value per file, so min = max, and a null
+        // value means every row of the file is null.
+        let rows = stats.rows.as_ref().and_then(|r| r.as_any().downcast_ref::<UInt64Array>().cloned());
+        for column in partition_columns {
+            if let Ok(field) = schema.field_with_name(column)
+                && let Some(values) = partition_values(field.data_type(), column, files)
+            {
+                let nulls: UInt64Array = (0..values.len())
+                    .map(|i| match values.is_null(i) {
+                        false => Some(0),
+                        true => rows.as_ref().filter(|r| r.is_valid(i)).map(|r| r.value(i)),
+                    })
+                    .collect();
+                stats.min.insert(column.clone(), values.clone());
+                stats.max.insert(column.clone(), values);
+                stats.nulls.insert(column.clone(), Arc::new(nulls));
             }
         }
         stats
