@@ -103,13 +103,20 @@ fn test() -> Result {
             "lakelab-store",
             "-p",
             "lakelab-engine",
+            "-p",
+            "lakelab-delta",
             "--all-targets",
             "--",
             "-D",
             "warnings",
         ],
     )?;
-    tally.cargo_test(&["test", "--workspace", "--exclude", "lakelab-e2e"])?;
+    // The interoperability test reads Lakelab's tables with delta-rs.
+    let python = setup::delta_rs_python()?;
+    tally.cargo_test_with(
+        &["test", "--workspace", "--exclude", "lakelab-e2e"],
+        &[("LAKELAB_PYTHON", python.as_os_str())],
+    )?;
     // wasm-bindgen-test suites in headless Chromium (OPFS in a dedicated worker).
     tally.cargo_test(&[
         "test",
@@ -117,6 +124,8 @@ fn test() -> Result {
         "wasm32-unknown-unknown",
         "-p",
         "lakelab-store",
+        "-p",
+        "lakelab-delta",
         "-p",
         "lakelab-engine",
     ])?;

@@ -98,15 +98,46 @@ pub fn toolchain(needs: Needs) -> Result {
         packages.push(("chromium", "chromium"));
         packages.push(("chromedriver", "chromium-driver"));
     }
-    let missing: Vec<&str> = packages
+    let mut missing: Vec<&str> = packages
         .iter()
         .filter(|(program, _)| output_of("which", &[program]).is_none())
         .map(|(_, package)| *package)
         .collect();
+    if needs == Needs::Browser && output_of("python3", &["-m", "venv", "--help"]).is_none() {
+        missing.push("python3-venv");
+    }
     if !missing.is_empty() {
         install_debian_packages(&missing)?;
     }
     Ok(())
+}
+
+/// delta-rs (the `deltalake` Python package), pinned to the version that
+/// wrote ../shared/fixtures/delta, in a venv beside the build cache. The
+/// interoperability test reads Lakelab's tables with it.
+const DELTALAKE: &str = "deltalake==1.6.6";
+const PYARROW: &str = "pyarrow==26.0.1";
+
+/// The venv's Python, creating the venv and installing deltalake when missing.
+pub fn delta_rs_python() -> Result<PathBuf> {
+    let venv = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".cache/lakelab/venv-deltalake");
+    let python = venv.join("bin/python");
+    let check = [
+        "-c",
+        "import deltalake, pyarrow, sys; sys.exit(deltalake.__version__ != '1.6.6')",
+    ];
+    if output_of(&python.to_string_lossy(), &check).is_some() {
+        return Ok(python);
+    }
+    run("python3", &["-m", "venv", &venv.to_string_lossy()])?;
+    run(
+        &python.to_string_lossy(),
+        &["-m", "pip", "install", "-q", DELTALAKE, PYARROW],
+    )?;
+    Ok(python)
 }
 
 fn install_debian_packages(packages: &[&str]) -> Result {

@@ -35,9 +35,15 @@ fn parse(line: &str) -> Option<(u64, u64, u64)> {
 impl Tally {
     /// Runs `cargo <args>`, echoing its output and counting its results.
     pub fn cargo_test(&mut self, args: &[&str]) -> Result {
+        self.cargo_test_with(args, &[])
+    }
+
+    /// Like [`cargo_test`](Self::cargo_test), with extra environment variables.
+    pub fn cargo_test_with(&mut self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result {
         println!("\n$ cargo {}", args.join(" "));
         let mut child = Command::new("cargo")
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(root())
             .env("PATH", setup::path_with_cargo_bin())
             .stdout(Stdio::piped())

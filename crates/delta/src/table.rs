@@ -256,7 +256,7 @@ impl Table {
                 continue;
             }
             let expired = match removed.get(relative) {
-                Some(&at) => at < cutoff_ms,
+                Some(&at) => at <= cutoff_ms,
                 None => untracked_too,
             };
             if expired {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::TableReference;
 use datafusion::prelude::SessionContext;
 use lakelab_delta::{Snapshot, Table};
@@ -47,22 +48,39 @@ pub(crate) struct Catalog {
     pub(crate) reports: Reports,
 }
 
-/// The plain name of a table in the default schema.
-pub(crate) fn table_name(reference: &TableReference) -> Result<String> {
-    let name = match reference {
-        TableReference::Bare { table } => table.to_string(),
-        other => return Err(EngineError::InvalidTableName(other.to_string())),
-    };
-    let valid = name
-        .chars()
+fn is_identifier(name: &str) -> bool {
+    name.chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
-        Ok(name.to_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A stored table's name: `table`, or `schema.table` (folder `schema/table`).
+pub(crate) fn table_name(reference: &TableReference) -> Result<String> {
+    let (schema, table) = match reference {
+        TableReference::Bare { table } => (None, table.to_string()),
+        TableReference::Partial { schema, table } => (Some(schema.to_string()), table.to_string()),
+        other => return Err(EngineError::InvalidTableName(other.to_string())),
+    };
+    let parts: Vec<String> = schema.into_iter().chain([table]).collect();
+    if parts.iter().all(|p| is_identifier(p)) {
+        Ok(parts.join(".").to_ascii_lowercase())
     } else {
-        Err(EngineError::InvalidTableName(name))
+        Err(EngineError::InvalidTableName(parts.join(".")))
     }
+}
+
+/// How DataFusion refers to a stored table.
+pub(crate) fn reference(name: &str) -> TableReference {
+    match name.split_once('.') {
+        Some((schema, table)) => TableReference::partial(schema, table),
+        None => TableReference::bare(name),
+    }
+}
+
+/// The name columns are qualified with: the table's own name, without its schema.
+pub(crate) fn short_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
 }
 
 /// A schema whose columns all accept nulls: what scans produce (files
@@ -95,21 +113,25 @@ impl Catalog {
             reports: Reports::default(),
         };
         let prefix = catalog.prefix();
+        // `t/_delta_log/…` is table `t`; `s/t/_delta_log/…` is table `s.t`;
+        // `t/part-00000.parquet` is a table of an older Lakelab.
         let mut names: Vec<String> = catalog
             .store
             .list(&prefix)
             .await?
             .into_iter()
             .filter_map(|meta| {
-                Some(
-                    meta.path
-                        .strip_prefix(&prefix)?
-                        .split_once('/')?
-                        .0
-                        .to_owned(),
-                )
+                let relative = meta.path.strip_prefix(&prefix)?.to_owned();
+                let parts: Vec<&str> = relative.split('/').collect();
+                match parts.as_slice() {
+                    [t, "_delta_log", ..] => Some((*t).to_owned()),
+                    [s, t, "_delta_log", ..] => Some(format!("{s}.{t}")),
+                    [t, file] if is_legacy_part(file) => Some((*t).to_owned()),
+                    _ => None,
+                }
             })
             .collect();
+        names.sort();
         names.dedup();
         for name in names {
             catalog.reload(&name).await?;
@@ -125,8 +147,12 @@ impl Catalog {
         }
     }
 
+    fn folder(&self, name: &str) -> String {
+        format!("{}{}", self.prefix(), name.replace('.', "/"))
+    }
+
     pub(crate) fn delta_table(&self, name: &str) -> Table {
-        Table::new(self.store.clone(), format!("{}{name}", self.prefix()))
+        Table::new(self.store.clone(), self.folder(name))
     }
 
     pub(crate) fn contains(&self, name: &str) -> bool {
@@ -188,10 +214,7 @@ impl Catalog {
             Err(lakelab_delta::DeltaError::NotATable(_)) => {
                 // Data files of a CREATE that never committed are not a table;
                 // Parquet parts without a log are an older Lakelab's tables.
-                let files = self
-                    .store
-                    .list(&format!("{}{name}/", self.prefix()))
-                    .await?;
+                let files = self.store.list(&format!("{}/", self.folder(name))).await?;
                 if !files.iter().any(|m| is_legacy_part(&m.path)) {
                     self.tables.borrow_mut().remove(name);
                     return Ok(());
@@ -227,8 +250,16 @@ impl Catalog {
             _ => return Ok(()),
         };
         let provider = self.provider(&table, &snapshot, name).await?;
-        ctx.deregister_table(name)?;
-        ctx.register_table(name, Arc::new(provider))?;
+        if let Some((schema, _)) = name.split_once('.') {
+            let catalog = ctx
+                .catalog("datafusion")
+                .ok_or_else(|| EngineError::Invalid("no default catalog".into()))?;
+            if catalog.schema(schema).is_none() {
+                catalog.register_schema(schema, Arc::new(MemorySchemaProvider::new()))?;
+            }
+        }
+        ctx.deregister_table(reference(name))?;
+        ctx.register_table(reference(name), Arc::new(provider))?;
         if let Some(Entry::Ready { registered, .. }) = self.tables.borrow_mut().get_mut(name) {
             *registered = true;
         }
@@ -237,7 +268,9 @@ impl Catalog {
 
     /// Drops `name` from the session so the next statement registers it afresh.
     pub(crate) fn unregister(&self, ctx: &SessionContext, name: &str) -> Result<()> {
-        ctx.deregister_table(name)?;
+        if ctx.table_exist(reference(name)).unwrap_or(false) {
+            ctx.deregister_table(reference(name))?;
+        }
         if let Some(Entry::Ready { registered, .. }) = self.tables.borrow_mut().get_mut(name) {
             *registered = false;
         }
@@ -256,7 +289,10 @@ impl Catalog {
         for add in snapshot.files.values() {
             // A file reads differently under another schema (columns added
             // later read as null), so the schema is part of the key.
-            let path = lakelab_delta::log::join(table.root(), &lakelab_delta::paths::from_log_path(&add.path));
+            let path = lakelab_delta::log::join(
+                table.root(),
+                &lakelab_delta::paths::from_log_path(&add.path),
+            );
             let key = format!("{path}\n{}", snapshot.metadata.schema_string);
             let cached = self.files.borrow().get(&key).cloned();
             let batches = match cached {
@@ -284,14 +320,16 @@ impl Catalog {
 
     /// Forgets the rows of deleted files (by store path), so reads of them fail as they should.
     pub(crate) fn evict(&self, paths: &[String]) {
-        self.files
-            .borrow_mut()
-            .retain(|key, _| !paths.iter().any(|p| key.split('\n').next() == Some(p.as_str())));
+        self.files.borrow_mut().retain(|key, _| {
+            !paths
+                .iter()
+                .any(|p| key.split('\n').next() == Some(p.as_str()))
+        });
     }
 
     /// Deletes every file of `name`.
     pub(crate) async fn drop_files(&self, name: &str) -> Result<()> {
-        let prefix = format!("{}{name}/", self.prefix());
+        let prefix = format!("{}/", self.folder(name));
         for meta in self.store.list(&prefix).await? {
             self.store.delete(&meta.path).await?;
         }
@@ -315,6 +353,10 @@ mod tests {
         for bad in ["", "9lives", "a-b", "a b", "ü"] {
             assert!(table_name(&TableReference::bare(bad)).is_err(), "{bad:?}");
         }
-        assert!(table_name(&TableReference::partial("s", "t")).is_err());
+        assert_eq!(
+            table_name(&TableReference::partial("S", "t")).unwrap(),
+            "s.t"
+        );
+        assert!(table_name(&TableReference::full("c", "s", "t")).is_err());
     }
 }

@@ -35,9 +35,10 @@ fn single_table(tables: &[TableWithJoins]) -> Result<(String, String)> {
             },
         ] if joins.is_empty() => {
             let table = object_table_name(name)?;
-            let qualifier = alias
-                .as_ref()
-                .map_or_else(|| table.clone(), |a| a.name.value.clone());
+            let qualifier = alias.as_ref().map_or_else(
+                || crate::catalog::short_name(&table).to_owned(),
+                |a| a.name.value.clone(),
+            );
             Ok((table, qualifier))
         }
         _ => Err(EngineError::Unsupported(
@@ -262,10 +263,10 @@ impl Engine {
 
     pub(crate) async fn merge(&self, merge: Merge) -> Result<Output> {
         let name = object_table_name(&merge.target)?;
-        let t = merge
-            .target_alias
-            .as_ref()
-            .map_or_else(|| name.clone(), |a| a.value.clone());
+        let t = merge.target_alias.as_ref().map_or_else(
+            || crate::catalog::short_name(&name).to_owned(),
+            |a| a.value.clone(),
+        );
         let (table, snapshot) = self.catalog.get(&name)?;
         let has_matched = merge
             .clauses
@@ -355,7 +356,7 @@ impl Engine {
                     .collect();
                 let mut projection = Vec::new();
                 for column in &columns {
-                    let mut case = format!("CASE {action}");
+                    let mut arms = String::new();
                     for (i, clause) in &matched {
                         let MergeClause::Update { assignments, .. } = clause else { continue };
                         let value = match assignments {
@@ -367,9 +368,14 @@ impl Engine {
                                 None => continue,
                             },
                         };
-                        case.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                        arms.push_str(&format!(" WHEN {} THEN {value}", i + 1));
                     }
-                    projection.push(format!("{case} ELSE {}.{} END AS {}", quote(&t), quote(column), quote(column)));
+                    let kept = format!("{}.{}", quote(&t), quote(column));
+                    projection.push(if arms.is_empty() {
+                        format!("{kept} AS {}", quote(column))
+                    } else {
+                        format!("CASE {action}{arms} ELSE {kept} END AS {}", quote(column))
+                    });
                 }
                 let not_deleted = if deletes.is_empty() {
                     String::new()

@@ -19,7 +19,7 @@ pub enum EngineError {
     TableExists(String),
     #[error("table {0} does not exist")]
     NoSuchTable(String),
-    #[error("invalid table name '{0}': use letters, digits and _ (no schema prefix yet)")]
+    #[error("invalid table name '{0}': use letters, digits and _, as table or schema.table")]
     InvalidTableName(String),
     #[error("CHECK constraint {name} ({expr}) violated by row with values:\n{row}")]
     ConstraintViolated {

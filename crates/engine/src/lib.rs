@@ -39,6 +39,7 @@ pub use catalog::TableSummary;
 pub use error::{EngineError, Result};
 pub use ipc::{from_ipc, to_ipc};
 pub use provider::ScanReport;
+pub use sql_text::split_statements;
 
 use catalog::Catalog;
 use delta_sql::DeltaStatement;
@@ -200,11 +201,27 @@ impl Engine {
 
     /// Registers every stored table `statement` names, so DataFusion can plan it.
     async fn register_references(&self, statement: &DfStatement) -> Result<()> {
-        for reference in self.ctx.state().resolve_table_references(statement)? {
-            if let Ok(name) = catalog::table_name(&reference) {
-                self.catalog.check_readable(&name)?;
-                self.catalog.register(&self.ctx, &name).await?;
-            }
+        let references = self.ctx.state().resolve_table_references(statement)?;
+        // SHOW TABLES and information_schema list every stored table.
+        let everything = references
+            .iter()
+            .any(|r| r.schema() == Some("information_schema"));
+        let names: Vec<String> = if everything {
+            self.catalog
+                .summaries()
+                .into_iter()
+                .filter(|t| t.error.is_none())
+                .map(|t| t.name)
+                .collect()
+        } else {
+            references
+                .iter()
+                .filter_map(|r| catalog::table_name(r).ok())
+                .collect()
+        };
+        for name in names {
+            self.catalog.check_readable(&name)?;
+            self.catalog.register(&self.ctx, &name).await?;
         }
         Ok(())
     }

@@ -100,7 +100,10 @@ impl FileStats {
         }
         // Partition columns: one value per file, so min = max, and a null
         // value means every row of the file is null.
-        let rows = stats.rows.as_ref().and_then(|r| r.as_any().downcast_ref::<UInt64Array>().cloned());
+        let rows = stats
+            .rows
+            .as_ref()
+            .and_then(|r| r.as_any().downcast_ref::<UInt64Array>().cloned());
         for column in partition_columns {
             if let Ok(field) = schema.field_with_name(column)
                 && let Some(values) = partition_values(field.data_type(), column, files)

@@ -27,6 +27,9 @@ pub(crate) fn object_table_name(name: &ObjectName) -> Result<String> {
         .collect();
     match parts.as_slice() {
         [table] => catalog::table_name(&TableReference::bare(table.as_str())),
+        [schema, table] => {
+            catalog::table_name(&TableReference::partial(schema.as_str(), table.as_str()))
+        }
         _ => Err(EngineError::InvalidTableName(name.to_string())),
     }
 }
@@ -71,5 +74,53 @@ mod tests {
         assert_eq!(parse_timestamp_ms("1970-01-01T01:00:00+01:00").unwrap(), 0);
         assert!(parse_timestamp_ms("yesterday").is_err());
         assert_eq!(quote("a`b"), "`a``b`");
+    }
+}
+
+/// Splits a script into statements at the `;` that end them (not those in
+/// strings or comments), dropping empty ones.
+pub fn split_statements(script: &str) -> Result<Vec<String>> {
+    use datafusion::sql::sqlparser::dialect::DatabricksDialect;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&DatabricksDialect {}, script)
+        .tokenize_with_location()
+        .map_err(|e| EngineError::Invalid(format!("cannot read the SQL: {e}")))?;
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(script.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // A token's location is (line, column) in characters, both from 1.
+    let offset = |line: u64, column: u64| -> usize {
+        let start = line_starts
+            .get(line.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or(script.len());
+        script[start..]
+            .char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map_or(script.len(), |(i, _)| start + i)
+    };
+    let mut statements = Vec::new();
+    let mut from = 0;
+    for token in tokens.iter().filter(|t| t.token == Token::SemiColon) {
+        let at = offset(token.span.start.line, token.span.start.column);
+        statements.push(script[from..at].trim().to_owned());
+        from = at + 1;
+    }
+    statements.push(script[from..].trim().to_owned());
+    statements.retain(|s| !s.is_empty());
+    Ok(statements)
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_statement_ends_only() {
+        let script = "SELECT 'a;b';\n-- c;\nSELECT 2 ;; SELECT 'é'; ";
+        assert_eq!(
+            split_statements(script).unwrap(),
+            vec!["SELECT 'a;b'", "-- c;\nSELECT 2", "SELECT 'é'"]
+        );
     }
 }

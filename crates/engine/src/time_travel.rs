@@ -71,11 +71,11 @@ impl VisitorMut for Rewrite {
                 return ControlFlow::Break(());
             }
         };
-        let temp = format!("__lakelab_{}_{}", table, self.found.len());
+        let temp = format!("__lakelab_{}_{}", table.replace('.', "_"), self.found.len());
         if alias.is_none() {
             *alias = Some(TableAlias {
                 explicit: true,
-                name: Ident::new(&table),
+                name: Ident::new(crate::catalog::short_name(&table)),
                 columns: vec![],
                 at: None,
             });

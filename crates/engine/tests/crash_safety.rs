@@ -45,7 +45,10 @@ async fn reference() -> Vec<String> {
     let engine = Engine::open(store.clone()).await.unwrap();
     let mut states = Vec::new();
     for sql in WORKLOAD {
-        engine.execute(sql, &mut |_| {}).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        engine
+            .execute(sql, &mut |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         states.push(contents(store.clone()).await);
     }
     states
@@ -84,5 +87,8 @@ async fn every_failed_storage_call_leaves_the_last_committed_version() {
             assert!(k < 500, "{sql} never succeeded");
         }
     }
-    assert!(failures > 60, "only {failures} injected failures were exercised");
+    assert!(
+        failures > 60,
+        "only {failures} injected failures were exercised"
+    );
 }

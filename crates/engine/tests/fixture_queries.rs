@@ -17,32 +17,44 @@ use serde_json::Value;
 #[tokio::test(flavor = "current_thread")]
 async fn fixture_queries_match_at_every_version() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/delta");
-    let engine = Engine::open_at(Rc::new(LocalStore::new(&dir).unwrap()), "").await.unwrap();
+    let engine = Engine::open_at(Rc::new(LocalStore::new(&dir).unwrap()), "")
+        .await
+        .unwrap();
     let mut checked = 0;
     for table in engine.tables() {
         assert!(table.error.is_none(), "{}: {:?}", table.name, table.error);
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(dir.join(format!("{}.expected.json", table.name))).unwrap()).unwrap();
+        let expected: Value = serde_json::from_slice(
+            &std::fs::read(dir.join(format!("{}.expected.json", table.name))).unwrap(),
+        )
+        .unwrap();
         for (version, want) in expected["versions"].as_object().unwrap() {
             if want["readable"] == Value::Bool(false) {
                 let sql = format!("SELECT * FROM {} VERSION AS OF {version}", table.name);
-                let err = engine.execute(&sql, &mut |_| {}).await.unwrap_err().to_string();
+                let err = engine
+                    .execute(&sql, &mut |_| {})
+                    .await
+                    .unwrap_err()
+                    .to_string();
                 assert!(err.contains("missing"), "{sql}: {err}");
                 continue;
             }
             for query in want["queries"].as_array().into_iter().flatten() {
-                let sql = query["sql"]
-                    .as_str()
-                    .unwrap()
-                    .replace('"', "`")
-                    .replacen("FROM t", &format!("FROM {} VERSION AS OF {version}", table.name), 1);
+                let sql = query["sql"].as_str().unwrap().replace('"', "`").replacen(
+                    "FROM t",
+                    &format!("FROM {} VERSION AS OF {version}", table.name),
+                    1,
+                );
                 let out = engine
                     .execute(&sql, &mut |_| {})
                     .await
                     .unwrap_or_else(|e| panic!("{sql}: {e}"));
                 let got = rows::sorted_rows(&out.batches);
-                let mut want_rows: Vec<String> =
-                    query["rows"].as_array().unwrap().iter().map(rows::canonical).collect();
+                let mut want_rows: Vec<String> = query["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(rows::canonical)
+                    .collect();
                 want_rows.sort();
                 assert_eq!(got, want_rows, "{sql}");
                 let scan = &out.scans[0];
@@ -50,7 +62,11 @@ async fn fixture_queries_match_at_every_version() {
                     assert_eq!(scan.files_total as u64, total, "{sql}");
                 }
                 if let Some(pruned) = query["files_after_partition_pruning"].as_u64() {
-                    assert!(scan.files_read as u64 <= pruned, "{sql}: read {} files", scan.files_read);
+                    assert!(
+                        scan.files_read as u64 <= pruned,
+                        "{sql}: read {} files",
+                        scan.files_read
+                    );
                 }
                 checked += 1;
             }
