@@ -26,4 +26,4 @@ pub use actions::{Action, Add, CommitInfo, Metadata, Protocol, Remove, Txn};
 pub use commit::{Commit, CommitOutcome, ReadSet};
 pub use error::{ConflictKind, DeltaError, Result};
 pub use snapshot::Snapshot;
-pub use table::{Table, TableSpec, now_ms};
+pub use table::{Table, TableSpec, now_ms, set_simulated_now};

@@ -267,6 +267,21 @@ impl Table {
     }
 }
 
+thread_local! {
+    /// A simulated "now" (ms), for labs that replay a day in seconds.
+    static SIMULATED_NOW: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`now_ms`] return `at` (ms since the epoch) on this thread, or the
+/// real time again with `None`. Commit timestamps, file times and removal
+/// times all follow it, so a lab's history reads in its own clock.
+pub fn set_simulated_now(at: Option<i64>) {
+    SIMULATED_NOW.with(|c| c.set(at));
+}
+
+/// The time commits are stamped with: the simulated clock if set, else the real one.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    SIMULATED_NOW
+        .with(|c| c.get())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
 }

@@ -57,6 +57,36 @@ pub(crate) struct Merge {
     pub clauses: Vec<MergeClause>,
 }
 
+/// What a load does with rows that fail an expectation (DLT's three kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnViolation {
+    /// Keep the rows, count them.
+    Warn,
+    /// Leave the rows out, count them.
+    Drop,
+    /// Reject the whole load.
+    Fail,
+}
+
+impl OnViolation {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OnViolation::Warn => "warn",
+            OnViolation::Drop => "drop",
+            OnViolation::Fail => "fail",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "warn" => Some(OnViolation::Warn),
+            "drop" => Some(OnViolation::Drop),
+            "fail" => Some(OnViolation::Fail),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum DeltaStatement {
     CreateTable(CreateTable),
@@ -68,6 +98,11 @@ pub(crate) enum DeltaStatement {
     DescribeDetail {
         table: ObjectName,
     },
+    /// Lakelab's own: the data files of a version, with their statistics.
+    DescribeFiles {
+        table: ObjectName,
+        version: Option<TimeTravel>,
+    },
     Restore {
         table: ObjectName,
         to: TimeTravel,
@@ -76,6 +111,14 @@ pub(crate) enum DeltaStatement {
         table: ObjectName,
         retain_hours: Option<f64>,
         dry_run: bool,
+    },
+    /// `ALTER TABLE t ADD CONSTRAINT name EXPECT (expr) [ON VIOLATION …]`:
+    /// a Delta Live Tables expectation checked on every load into the table.
+    AddExpectation {
+        table: ObjectName,
+        name: String,
+        expr: Expr,
+        on_violation: OnViolation,
     },
     AddColumns {
         table: ObjectName,
@@ -156,6 +199,14 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
         DeltaStatement::DescribeDetail {
             table: p.parse_object_name(false)?,
         }
+    } else if words(&mut p, &["DESCRIBE", "FILES"]) || words(&mut p, &["DESC", "FILES"]) {
+        let table = p.parse_object_name(false)?;
+        let version = if matches!(&p.peek_token_ref().token, Token::EOF | Token::SemiColon) {
+            None
+        } else {
+            Some(time_travel(&mut p)?)
+        };
+        DeltaStatement::DescribeFiles { table, version }
     } else if word(&mut p, "RESTORE") {
         word(&mut p, "TABLE");
         let table = p.parse_object_name(false)?;
@@ -183,16 +234,43 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
         }
     } else if words(&mut p, &["ALTER", "TABLE"]) {
         let table = p.parse_object_name(false)?;
-        if !words(&mut p, &["ADD", "COLUMNS"]) {
+        if words(&mut p, &["ADD", "COLUMNS"]) {
+            p.expect_token(&Token::LParen)?;
+            let columns = p.parse_comma_separated(Parser::parse_column_def)?;
+            p.expect_token(&Token::RParen)?;
+            DeltaStatement::AddColumns { table, columns }
+        } else if words(&mut p, &["ADD", "CONSTRAINT"]) {
+            let name = p.parse_identifier()?.value;
+            if !word(&mut p, "EXPECT") {
+                return Ok(None); // a CHECK constraint: sqlparser's
+            }
+            let expr = p.parse_expr()?;
+            let on_violation = if words(&mut p, &["ON", "VIOLATION"]) {
+                if words(&mut p, &["DROP", "ROW"]) {
+                    OnViolation::Drop
+                } else if words(&mut p, &["FAIL", "UPDATE"]) {
+                    OnViolation::Fail
+                } else {
+                    return Err(ParserError::ParserError(
+                        "expected DROP ROW or FAIL UPDATE after ON VIOLATION".into(),
+                    ));
+                }
+            } else {
+                OnViolation::Warn
+            };
+            DeltaStatement::AddExpectation {
+                table,
+                name,
+                expr,
+                on_violation,
+            }
+        } else {
             return Ok(None);
         }
-        p.expect_token(&Token::LParen)?;
-        let columns = p.parse_comma_separated(Parser::parse_column_def)?;
-        p.expect_token(&Token::RParen)?;
-        DeltaStatement::AddColumns { table, columns }
     } else if word(&mut p, "SET") {
         let key = p.parse_object_name(false)?.to_string();
-        if !key.to_ascii_lowercase().starts_with("spark.") {
+        let lower = key.to_ascii_lowercase();
+        if !lower.starts_with("spark.") && !lower.starts_with("lakelab.") {
             return Ok(None);
         }
         p.expect_token(&Token::Eq)?;
@@ -444,6 +522,25 @@ mod tests {
             Some(DeltaStatement::AddColumns { columns, .. }) if columns.len() == 2
         ));
         assert!(parse("ALTER TABLE t ADD COLUMN a INT").unwrap().is_none());
+        assert!(matches!(
+            parse("ALTER TABLE t ADD CONSTRAINT ok EXPECT (a > 0) ON VIOLATION DROP ROW").unwrap(),
+            Some(DeltaStatement::AddExpectation {
+                on_violation: OnViolation::Drop,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("ALTER TABLE t ADD CONSTRAINT ok EXPECT (a > 0)").unwrap(),
+            Some(DeltaStatement::AddExpectation {
+                on_violation: OnViolation::Warn,
+                ..
+            })
+        ));
+        assert!(
+            parse("ALTER TABLE t ADD CONSTRAINT ok CHECK (a > 0)")
+                .unwrap()
+                .is_none()
+        );
         assert!(matches!(
             parse("SET spark.databricks.delta.retentionDurationCheck.enabled = false").unwrap(),
             Some(DeltaStatement::Set { key, value }) if value == "false" && key.ends_with("enabled")

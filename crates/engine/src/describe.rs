@@ -160,3 +160,39 @@ pub(crate) fn scan_rows(schema: &SchemaRef, reports: &Reports) -> Result<Vec<Rec
         vec![Arc::new(kinds), Arc::new(plans)],
     )?])
 }
+
+/// DESCRIBE FILES: one row per data file of a version.
+pub(crate) fn files(name: &str, snapshot: &Snapshot) -> Result<Output> {
+    let mut path = StringBuilder::new();
+    let mut partition = StringBuilder::new();
+    let mut size = Int64Builder::new();
+    let mut records = Int64Builder::new();
+    let mut modified = TimestampMillisecondBuilder::new().with_timezone("+00:00");
+    for add in snapshot.files.values() {
+        path.append_value(&add.path);
+        let values: Vec<String> = add
+            .partition_values
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null")))
+            .collect();
+        partition.append_value(values.join(", "));
+        size.append_value(add.size);
+        records.append_option(lakelab_delta::stats::num_records(add));
+        modified.append_value(add.modification_time);
+    }
+    let batch = RecordBatch::try_from_iter(vec![
+        ("path", Arc::new(path.finish()) as ArrayRef),
+        ("partitionValues", Arc::new(partition.finish())),
+        ("size", Arc::new(size.finish())),
+        ("numRecords", Arc::new(records.finish())),
+        ("modificationTime", Arc::new(modified.finish())),
+    ])?;
+    Ok(Output::rows(
+        batch,
+        format!(
+            "{} files in {name} at version {}",
+            snapshot.files.len(),
+            snapshot.version
+        ),
+    ))
+}

@@ -28,6 +28,17 @@ pub enum EngineError {
         row: String,
     },
     #[error(
+        "expectation {name} ({expr}) failed on {failed} of {total} rows: the load was rejected and nothing \
+         was written. One of them:\n{row}"
+    )]
+    ExpectationFailed {
+        name: String,
+        expr: String,
+        failed: i64,
+        total: i64,
+        row: String,
+    },
+    #[error(
         "Cannot perform Merge as multiple source rows matched and attempted to modify the same target row \
          in the Delta table in possibly conflicting ways. Deduplicate the source (for example, keep the \
          latest change per key) before merging."

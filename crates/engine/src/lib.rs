@@ -13,6 +13,7 @@ mod delta_sql;
 mod describe;
 mod dml;
 mod error;
+mod expectations;
 mod ipc;
 mod maintenance;
 mod provider;
@@ -159,6 +160,15 @@ impl Engine {
                 let (table, snapshot) = self.catalog.get(&name)?;
                 describe::detail(&name, &table, &snapshot)
             }
+            DeltaStatement::DescribeFiles { table, version } => {
+                let name = sql_text::object_table_name(&table)?;
+                let (table, latest) = self.catalog.get(&name)?;
+                let snapshot = match version {
+                    Some(travel) => self.snapshot_as_of(&table, &travel).await?,
+                    None => latest,
+                };
+                describe::files(&name, &snapshot)
+            }
             DeltaStatement::Restore { table, to } => {
                 self.restore(&sql_text::object_table_name(&table)?, &to)
                     .await
@@ -176,6 +186,16 @@ impl Engine {
                     .await
             }
             DeltaStatement::Set { key, value } => self.set(&key, &value),
+            DeltaStatement::AddExpectation {
+                table,
+                name,
+                expr,
+                on_violation,
+            } => {
+                let table = sql_text::object_table_name(&table)?;
+                self.add_expectation(&table, &name, &expr.to_string(), on_violation)
+                    .await
+            }
         }
     }
 
@@ -188,6 +208,25 @@ impl Engine {
                 Statement::Delete(delete) => return self.delete(delete).await,
                 Statement::Update(update) => return self.update(update).await,
                 Statement::AlterTable(alter) => return self.alter_table(alter).await,
+                Statement::Insert(insert)
+                    if self.settings.borrow().auto_merge && insert.columns.is_empty() =>
+                {
+                    if let (
+                        datafusion::sql::sqlparser::ast::TableObject::TableName(table),
+                        Some(source),
+                    ) = (&insert.table, &insert.source)
+                    {
+                        let name = sql_text::object_table_name(table)?;
+                        return self
+                            .insert_merging_schema(
+                                &name,
+                                &source.to_string(),
+                                insert.overwrite,
+                                progress,
+                            )
+                            .await;
+                    }
+                }
                 _ => {}
             }
         }

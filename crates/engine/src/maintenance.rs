@@ -21,6 +21,7 @@ use crate::{Engine, EngineError, Output, Result};
 const SAFE_RETENTION_HOURS: f64 = 168.0;
 const RETENTION_CHECK: &str = "spark.databricks.delta.retentionDurationCheck.enabled";
 const AUTO_MERGE: &str = "spark.databricks.delta.schema.autoMerge.enabled";
+const SIMULATED_TIME: &str = "lakelab.simulated_time";
 
 /// The Delta settings of a session.
 #[derive(Debug, Clone)]
@@ -72,7 +73,25 @@ fn with_check_constraints(protocol: &Protocol) -> Option<Protocol> {
 }
 
 impl Engine {
+    /// `SET lakelab.simulated_time = '2024-01-15 14:00:00'` (or `'off'`):
+    /// commits are stamped with that time, so a lab's history reads in the
+    /// lab's own day.
+    fn set_simulated_time(&self, value: &str) -> Result<Output> {
+        if value.eq_ignore_ascii_case("off") {
+            lakelab_delta::set_simulated_now(None);
+            return Ok(Output::message("commits use the real time again".into()));
+        }
+        let at = crate::sql_text::parse_timestamp_ms(value)?;
+        lakelab_delta::set_simulated_now(Some(at));
+        Ok(Output::message(format!(
+            "commits are stamped {value} (simulated time)"
+        )))
+    }
+
     pub(crate) fn set(&self, key: &str, value: &str) -> Result<Output> {
+        if key.eq_ignore_ascii_case(SIMULATED_TIME) {
+            return self.set_simulated_time(value);
+        }
         let on = match value.to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
@@ -89,7 +108,7 @@ impl Engine {
             settings.auto_merge = on;
         } else {
             return Err(EngineError::Unsupported(format!(
-                "unknown setting {key}; Lakelab knows {RETENTION_CHECK} and {AUTO_MERGE}"
+                "unknown setting {key}; Lakelab knows {RETENTION_CHECK}, {AUTO_MERGE} and {SIMULATED_TIME}"
             )));
         }
         Ok(Output::message(format!("{key} = {on}")))
@@ -151,7 +170,11 @@ impl Engine {
                     constraint.value.to_ascii_lowercase()
                 );
                 let (commit, mut metadata) = with_metadata(&snapshot, "DROP CONSTRAINT");
-                let Some(expr) = metadata.configuration.remove(&key) else {
+                let removed = metadata.configuration.remove(&key).or_else(|| {
+                    let expectation = crate::expectations::property_key(&constraint.value);
+                    metadata.configuration.remove(&expectation)
+                });
+                let Some(expr) = removed else {
                     return if *if_exists {
                         Ok(Output::message(format!(
                             "no constraint {constraint} on {name}; nothing done"

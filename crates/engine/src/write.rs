@@ -282,20 +282,82 @@ impl Engine {
         self.catalog.reload(name).await
     }
 
+    /// INSERT with `spark.databricks.delta.schema.autoMerge.enabled`: rows
+    /// match the table by column name, and columns the table lacks are added
+    /// to its schema in the same commit (Delta's `mergeSchema`).
+    pub(crate) async fn insert_merging_schema(
+        &self,
+        name: &str,
+        source: &str,
+        overwrite: bool,
+        progress: &mut dyn FnMut(crate::Progress),
+    ) -> Result<Output> {
+        let (_, snapshot) = self.catalog.get(name)?;
+        let (schema, batches) = self.query_with_progress(source, progress).await?;
+        let mut fields: Vec<datafusion::arrow::datatypes::Field> = snapshot
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut added = Vec::new();
+        for f in schema.fields() {
+            if !fields
+                .iter()
+                .any(|e| e.name().eq_ignore_ascii_case(f.name()))
+            {
+                fields.push(f.as_ref().clone().with_nullable(true));
+                added.push(f.name().clone());
+            }
+        }
+        let evolved = if added.is_empty() {
+            None
+        } else {
+            let delta = lakelab_delta::schema::to_delta_schema(
+                &datafusion::arrow::datatypes::Schema::new(fields),
+            )?;
+            Some(lakelab_delta::schema::schema_string(&delta)?)
+        };
+        self.insert_with(name, batches, overwrite, evolved).await
+    }
+
     pub(crate) async fn insert(
         &self,
         name: &str,
         batches: Vec<RecordBatch>,
         overwrite: bool,
     ) -> Result<Output> {
-        let (table, snapshot) = self.catalog.get(name)?;
+        self.insert_with(name, batches, overwrite, None).await
+    }
+
+    /// Appends (or overwrites with) `batches`, first changing the table's
+    /// schema to `evolved_schema` if given, all in one commit.
+    async fn insert_with(
+        &self,
+        name: &str,
+        batches: Vec<RecordBatch>,
+        overwrite: bool,
+        evolved_schema: Option<String>,
+    ) -> Result<Output> {
+        let (table, mut snapshot) = self.catalog.get(name)?;
         if overwrite {
             refuse_if_append_only(name, &snapshot, "INSERT OVERWRITE")?;
         }
+        let read_version = snapshot.version;
+        let evolved = match evolved_schema {
+            Some(schema_string) => {
+                let mut metadata = snapshot.metadata.clone();
+                metadata.schema_string = schema_string;
+                snapshot = Table::pending_snapshot(snapshot.protocol.clone(), metadata.clone())?;
+                Some(metadata)
+            }
+            None => None,
+        };
+        let (batches, expectations) = self.apply_expectations(&snapshot, batches).await?;
         let rows = self.checked_rows(&snapshot, batches).await?;
         let count = total_rows(&rows);
         let adds = table.write_files(&snapshot, &rows).await?;
-        let mut commit = Commit::new("WRITE", Some(snapshot.version))
+        let commit = Commit::new("WRITE", Some(read_version))
             .parameter("mode", if overwrite { "Overwrite" } else { "Append" })
             .parameter(
                 "partitionBy",
@@ -304,10 +366,16 @@ impl Engine {
             .metric("numFiles", adds.len())
             .metric("numOutputRows", count)
             .metric("numOutputBytes", bytes(&adds));
+        let mut commit = crate::expectations::record(commit, &expectations);
+        if let Some(metadata) = evolved {
+            commit = commit.parameter("mergeSchema", "true");
+            commit.actions.push(Action::Metadata(metadata));
+        }
         if overwrite {
             let now = now_ms();
+            let (_, current) = self.catalog.get(name)?;
             commit.actions.extend(
-                snapshot
+                current
                     .files
                     .values()
                     .map(|a| Action::Remove(Remove::of(a, now, true))),
@@ -318,12 +386,19 @@ impl Engine {
         self.after_commit(name).await?;
         let outcome = outcome?;
         let verb = if overwrite { "overwrote" } else { "inserted" };
+        let mut message = format!(
+            "{verb} {count} rows into {name} (version {})",
+            outcome.version
+        );
+        if !expectations.is_empty() {
+            message.push_str(&format!(
+                "; expectations: {}",
+                crate::expectations::summary(&expectations)
+            ));
+        }
         Ok(Output::rows(
             counts(&[("num_affected_rows", count), ("num_inserted_rows", count)])?,
-            format!(
-                "{verb} {count} rows into {name} (version {})",
-                outcome.version
-            ),
+            message,
         ))
     }
 

@@ -407,3 +407,137 @@ async fn bad_delta_statements_fail_clearly() {
     assert!(!err.is_empty());
     assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "3");
 }
+
+#[tokio::test]
+async fn expectations_warn_drop_or_fail_and_are_recorded() {
+    let (_, engine) = orders().await;
+    run(
+        &engine,
+        "ALTER TABLE orders ADD CONSTRAINT has_customer EXPECT (customer IS NOT NULL)",
+    )
+    .await;
+    run(
+        &engine,
+        "ALTER TABLE orders ADD CONSTRAINT positive EXPECT (amount > 0) ON VIOLATION DROP ROW",
+    )
+    .await;
+    let out = run(
+        &engine,
+        "INSERT INTO orders VALUES (4, NULL, 5.0), (5, 'ed', -1.0), (6, 'fay', 6.0)",
+    )
+    .await;
+    let message = out.message.unwrap();
+    assert!(message.starts_with("inserted 2 rows"), "{message}");
+    assert!(
+        message.contains("has_customer: 2 passed, 1 flagged")
+            && message.contains("positive: 2 passed, 1 dropped"),
+        "{message}"
+    );
+    assert_eq!(
+        rows(&engine, "SELECT id FROM orders WHERE id > 3 ORDER BY id").await,
+        vec!["4", "6"]
+    );
+    let history = run(&engine, "DESCRIBE HISTORY orders LIMIT 1").await;
+    let text = pretty_format_batches(&history.batches).unwrap().to_string();
+    assert!(
+        text.contains("expectations.positive.failedRecords: 1"),
+        "{text}"
+    );
+
+    run(
+        &engine,
+        "ALTER TABLE orders ADD CONSTRAINT small EXPECT (amount < 100) ON VIOLATION FAIL UPDATE",
+    )
+    .await;
+    let before = one(&engine, "SELECT count(*) FROM orders").await;
+    let err = fail(
+        &engine,
+        "INSERT INTO orders VALUES (7, 'gus', 7.0), (8, 'hal', 800.0)",
+    )
+    .await
+    .to_string();
+    assert!(
+        err.contains("expectation small")
+            && err.contains("1 of 2 rows")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, before);
+    run(&engine, "ALTER TABLE orders DROP CONSTRAINT small").await;
+    run(&engine, "INSERT INTO orders VALUES (8, 'hal', 800.0)").await;
+}
+
+#[tokio::test]
+async fn simulated_time_stamps_commits_for_timestamp_travel() {
+    let (_, engine) = orders().await;
+    run(
+        &engine,
+        "SET lakelab.simulated_time = '2024-01-15 13:00:00'",
+    )
+    .await;
+    run(&engine, "INSERT INTO orders VALUES (4, 'di', 40.0)").await;
+    run(
+        &engine,
+        "SET lakelab.simulated_time = '2024-01-15 14:00:00'",
+    )
+    .await;
+    run(&engine, "INSERT OVERWRITE orders VALUES (9, NULL, -9.0)").await;
+    run(&engine, "SET lakelab.simulated_time = off").await;
+    assert_eq!(
+        one(
+            &engine,
+            "SELECT count(*) FROM orders TIMESTAMP AS OF '2024-01-15 13:30:00'"
+        )
+        .await,
+        "4"
+    );
+    assert_eq!(
+        one(
+            &engine,
+            "SELECT count(*) FROM orders TIMESTAMP AS OF '2024-01-15 14:00:00'"
+        )
+        .await,
+        "1"
+    );
+    let history = run(&engine, "DESCRIBE HISTORY orders LIMIT 2").await;
+    let text = pretty_format_batches(&history.batches).unwrap().to_string();
+    assert!(
+        text.contains("2024-01-15T14:00:00") && text.contains("2024-01-15T13:00:00"),
+        "{text}"
+    );
+    let files = run(&engine, "DESCRIBE FILES orders VERSION AS OF 2").await;
+    assert_eq!(
+        files.row_count(),
+        2,
+        "the create's empty write and two inserts made two files"
+    );
+}
+
+#[tokio::test]
+async fn schema_evolves_only_when_merge_schema_is_on() {
+    let (_, engine) = orders().await;
+    let err = fail(
+        &engine,
+        "INSERT INTO orders SELECT 4 AS id, 'di' AS customer, 1.0 AS amount, 'vip' AS tier",
+    )
+    .await;
+    assert!(!err.to_string().is_empty());
+    run(
+        &engine,
+        "SET spark.databricks.delta.schema.autoMerge.enabled = true",
+    )
+    .await;
+    run(
+        &engine,
+        "INSERT INTO orders SELECT 'vip' AS tier, 4 AS id, 1.0 AS amount, 'di' AS customer",
+    )
+    .await;
+    assert_eq!(
+        rows(&engine, "SELECT id, customer, tier FROM orders ORDER BY id").await,
+        vec!["1,ann", "2,bo", "3,cy", "4,di,vip"]
+    );
+    assert_eq!(
+        one(&engine, "SELECT count(*) FROM orders VERSION AS OF 1").await,
+        "3"
+    );
+}
