@@ -117,7 +117,7 @@ pub(crate) enum DeltaStatement {
     AddExpectation {
         table: ObjectName,
         name: String,
-        expr: Expr,
+        expr: Box<Expr>,
         on_violation: OnViolation,
     },
     AddColumns {
@@ -244,7 +244,7 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             if !word(&mut p, "EXPECT") {
                 return Ok(None); // a CHECK constraint: sqlparser's
             }
-            let expr = p.parse_expr()?;
+            let expr = Box::new(p.parse_expr()?);
             let on_violation = if words(&mut p, &["ON", "VIOLATION"]) {
                 if words(&mut p, &["DROP", "ROW"]) {
                     OnViolation::Drop
