@@ -14,6 +14,8 @@ use clap::{Parser, Subcommand};
 use lakelab_engine::{Engine, Output, split_statements};
 use lakelab_store::LocalStore;
 
+mod lab;
+
 #[derive(Parser)]
 #[command(
     name = "lakelab",
@@ -35,18 +37,44 @@ enum Command {
         /// Print the last statement's rows as a JSON array of objects.
         #[arg(long)]
         json: bool,
+        /// Read the script from this file instead (`-`: standard input).
+        #[arg(long, short = 'f', conflicts_with = "sql")]
+        file: Option<PathBuf>,
         /// The SQL script.
-        sql: String,
+        #[arg(required_unless_present = "file")]
+        sql: Option<String>,
+    },
+    /// Runs a lab headless: builds its world, then does every step with the
+    /// model answer's SQL and checks it, as a candidate would.
+    Lab {
+        /// The lab, e.g. `corrupt-load`.
+        name: String,
+        /// The lake folder to build the lab in.
+        #[arg(long)]
+        lake: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
-    let Command::Sql { lake, json, sql } = Cli::parse().command;
+    let command = Cli::parse().command;
+    let json = matches!(command, Command::Sql { json: true, .. });
     let runtime = match tokio::runtime::Builder::new_current_thread().build() {
         Ok(r) => r,
         Err(e) => return fail(json, &format!("cannot start: {e}")),
     };
-    match runtime.block_on(run(&lake, &sql, json)) {
+    let result = match command {
+        Command::Sql {
+            lake,
+            json,
+            file,
+            sql,
+        } => match script(file, sql) {
+            Ok(sql) => runtime.block_on(run(&lake, &sql, json)),
+            Err(e) => Err(e),
+        },
+        Command::Lab { name, lake } => runtime.block_on(lab::run(&name, &lake)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(json, &message),
     }
@@ -61,12 +89,29 @@ fn fail(json: bool, message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn run(lake: &PathBuf, script: &str, json: bool) -> Result<(), String> {
+/// The script: given inline, or read from a file or standard input.
+fn script(file: Option<PathBuf>, sql: Option<String>) -> Result<String, String> {
+    match (file, sql) {
+        (Some(path), _) if path.as_os_str() == "-" => std::io::read_to_string(std::io::stdin())
+            .map_err(|e| format!("cannot read standard input: {e}")),
+        (Some(path), _) => std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        (None, Some(sql)) => Ok(sql),
+        (None, None) => Err("give the SQL, or --file".into()),
+    }
+}
+
+/// The engine over a lake folder (created if missing).
+async fn open(lake: &PathBuf) -> Result<Engine, String> {
     std::fs::create_dir_all(lake).map_err(|e| format!("cannot use {}: {e}", lake.display()))?;
     let store = LocalStore::new(lake).map_err(|e| e.to_string())?;
-    let engine = Engine::open_at(Rc::new(store), "")
+    Engine::open_at(Rc::new(store), "")
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+async fn run(lake: &PathBuf, script: &str, json: bool) -> Result<(), String> {
+    let engine = open(lake).await?;
     let statements = split_statements(script).map_err(|e| e.to_string())?;
     let mut last = None;
     for (i, sql) in statements.iter().enumerate() {

@@ -18,7 +18,7 @@ use crate::delta_sql::{Merge, MergeClause};
 use crate::provider::DeltaProvider;
 use crate::sql_text::{object_table_name, quote};
 use crate::write::{counts, refuse_if_append_only};
-use crate::{Engine, EngineError, Output, Result};
+use crate::{Engine, EngineError, Output, Result, real_now_ms};
 
 const TARGET: &str = "__lakelab_target";
 const SOURCE_FLAG: &str = "__lakelab_source";
@@ -147,7 +147,7 @@ impl Engine {
         let (name, qualifier) = single_table(tables)?;
         let (table, snapshot) = self.catalog.get(&name)?;
         refuse_if_append_only(&name, &snapshot, "DELETE")?;
-        let started = now_ms();
+        let started = real_now_ms();
         let predicate = delete
             .selection
             .as_ref()
@@ -179,7 +179,7 @@ impl Engine {
                 .parameter("predicate", json!([predicate]).to_string())
                 .metric("numDeletedRows", deleted)
                 .metric("numCopiedRows", copied)
-                .metric("executionTimeMs", now_ms() - started);
+                .metric("executionTimeMs", real_now_ms() - started);
             let (version, _, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
             Ok(Output::rows(
                 counts(&[("num_affected_rows", deleted)])?,
@@ -200,7 +200,7 @@ impl Engine {
         let (name, qualifier) = single_table(std::slice::from_ref(&update.table))?;
         let (table, snapshot) = self.catalog.get(&name)?;
         refuse_if_append_only(&name, &snapshot, "UPDATE")?;
-        let started = now_ms();
+        let started = real_now_ms();
         let predicate = update
             .selection
             .as_ref()
@@ -249,7 +249,7 @@ impl Engine {
                 .parameter("predicate", json!([predicate]).to_string())
                 .metric("numUpdatedRows", updated)
                 .metric("numCopiedRows", total - updated)
-                .metric("executionTimeMs", now_ms() - started);
+                .metric("executionTimeMs", real_now_ms() - started);
             let (version, _, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
             Ok(Output::rows(
                 counts(&[("num_affected_rows", updated)])?,
@@ -279,7 +279,7 @@ impl Engine {
         {
             refuse_if_append_only(&name, &snapshot, "MERGE with WHEN MATCHED")?;
         }
-        let started = now_ms();
+        let started = real_now_ms();
         let (source_sql, s) = source_relation(&merge.source)?;
         let provider = self.catalog.provider(&table, &snapshot, &name).await?;
         self.register_target(&provider)?;
@@ -476,7 +476,7 @@ impl Engine {
                 .metric("numTargetRowsDeleted", deleted)
                 .metric("numTargetRowsCopied", copied)
                 .metric("numOutputRows", rewritten + inserted)
-                .metric("executionTimeMs", now_ms() - started);
+                .metric("executionTimeMs", real_now_ms() - started);
             let (version, added, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
             let affected = inserted + updated + deleted;
             Ok(Output::rows(
@@ -535,30 +535,28 @@ fn source_column(source: &Schema, column: &str, s: &str) -> Result<String> {
         })
 }
 
-/// The MERGE source without its alias, and the name its columns go by.
+/// The MERGE source as a subquery, and the name its columns go by. The
+/// source keeps its own alias inside, so `(VALUES …) AS s(a, b)` keeps its
+/// column names.
 fn source_relation(source: &TableFactor) -> Result<(String, String)> {
-    let mut bare = source.clone();
-    let alias = match &mut bare {
-        TableFactor::Table { name, alias, .. } => {
-            let default = name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .map(|i| i.value.clone())
-                .unwrap_or_default();
-            alias.take().map_or(default, |a| a.name.value)
-        }
+    let alias = match source {
+        TableFactor::Table { name, alias, .. } => alias.as_ref().map_or_else(
+            || {
+                name.0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default()
+            },
+            |a| a.name.value.clone(),
+        ),
         TableFactor::Derived { alias, .. } => alias
-            .take()
-            .map(|a| a.name.value)
+            .as_ref()
+            .map(|a| a.name.value.clone())
             .ok_or_else(|| EngineError::Invalid("a MERGE source subquery needs an alias".into()))?,
         other => return Err(EngineError::Unsupported(format!("MERGE source {other}"))),
     };
-    let text = match &bare {
-        TableFactor::Derived { .. } => bare.to_string(),
-        _ => format!("(SELECT * FROM {bare})"),
-    };
-    Ok((text, alias))
+    Ok((format!("(SELECT * FROM {source})"), alias))
 }
 
 fn file_list(files: &BTreeMap<u32, i64>) -> String {

@@ -18,6 +18,7 @@ mod ipc;
 mod maintenance;
 mod provider;
 mod pruning;
+mod spark_functions;
 mod sql_text;
 mod time_travel;
 mod write;
@@ -193,7 +194,11 @@ impl Engine {
                 on_violation,
             } => {
                 let table = sql_text::object_table_name(&table)?;
-                self.add_expectation(&table, &name, &expr.to_string(), on_violation)
+                let expr = match *expr {
+                    datafusion::sql::sqlparser::ast::Expr::Nested(inner) => inner.to_string(),
+                    other => other.to_string(),
+                };
+                self.add_expectation(&table, &name, &expr, on_violation)
                     .await
             }
         }
@@ -230,6 +235,7 @@ impl Engine {
                 _ => {}
             }
         }
+        spark_functions::rewrite(&mut statement);
         let temporary = time_travel::resolve(self, &mut statement).await?;
         let result = self.plan_and_run(statement, progress).await;
         for name in temporary {
@@ -353,4 +359,9 @@ impl Engine {
         }
         Ok(batches)
     }
+}
+
+/// Wall-clock milliseconds, for durations: commit times may be simulated.
+pub(crate) fn real_now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }

@@ -405,7 +405,8 @@ impl Engine {
     pub(crate) async fn restore(&self, name: &str, to: &TimeTravel) -> Result<Output> {
         let (table, current) = self.catalog.get(name)?;
         let target = self.snapshot_as_of(&table, to).await?;
-        let started = now_ms();
+        // The real clock, not the (maybe simulated) commit clock.
+        let started = chrono::Utc::now();
         let outcome = table.restore(&current, &target).await;
         self.after_commit(name).await?;
         let outcome = outcome?;
@@ -430,10 +431,13 @@ impl Engine {
         Ok(Output::rows(
             batch,
             format!(
-                "restored {name} to version {} as version {} in {} ms",
+                "restored {name} to version {} as version {} in {:.1} ms",
                 target.version,
                 outcome.version,
-                now_ms() - started
+                (chrono::Utc::now() - started)
+                    .num_microseconds()
+                    .unwrap_or(0) as f64
+                    / 1000.0
             ),
         ))
     }
@@ -446,6 +450,7 @@ impl Engine {
         let state = self.ctx.state();
         let mut statement =
             state.sql_to_statement(sql, &datafusion::common::config::Dialect::Databricks)?;
+        crate::spark_functions::rewrite(&mut statement);
         let temporary = crate::time_travel::resolve(self, &mut statement).await?;
         let result = async {
             self.register_references(&statement).await?;
