@@ -40,6 +40,8 @@ pub struct ResultSet {
     pub engine_ms: f64,
     /// From the click to the decoded result, as the user waits for it.
     pub total_ms: f64,
+    /// What each Delta scan read and skipped.
+    pub scans: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,9 +72,16 @@ pub struct EngineBridge {
     pub outcome: RwSignal<Option<Outcome>>,
     /// Statements finished so far (tests wait on it changing).
     pub finished: RwSignal<u64>,
+    /// Every script the console sent, oldest first (labs check what was run).
+    pub ran: RwSignal<Vec<String>>,
     worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
     next_id: StoredValue<u64>,
+    /// Answers awaited by background queries (labs, explorer), by request id.
+    waiting: StoredValue<Vec<(u64, Callback)>, LocalStorage>,
 }
+
+/// What a background query does with its answer.
+type Callback = Box<dyn FnOnce(Outcome)>;
 
 pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
@@ -86,8 +95,10 @@ impl EngineBridge {
             running: RwSignal::new(None),
             outcome: RwSignal::new(None),
             finished: RwSignal::new(0),
+            ran: RwSignal::new(Vec::new()),
             worker: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
+            waiting: StoredValue::new_local(Vec::new()),
         };
         bridge.spawn_worker();
         bridge
@@ -154,11 +165,12 @@ impl EngineBridge {
                 message,
                 engine_ms,
                 tables,
+                scans,
             } => {
-                let Some(running) = self.take_running(id) else {
-                    return;
-                };
                 self.tables.set(tables);
+                let callback = self.take_callback(id);
+                let running = self.take_running(id);
+                let started = running.map_or(engine_ms, |r| r.started_ms);
                 let outcome = match decode_ipc(&ipc) {
                     Ok((schema, batches)) => Outcome::Rows(Arc::new(ResultSet {
                         schema,
@@ -166,23 +178,50 @@ impl EngineBridge {
                         rows,
                         message,
                         engine_ms,
-                        total_ms: now_ms() - running.started_ms,
+                        total_ms: now_ms() - started,
+                        scans,
                     })),
                     Err(e) => Outcome::Failed(format!("could not decode the result: {e}")),
                 };
-                self.finish(outcome);
+                if let Some(callback) = callback {
+                    callback(outcome);
+                } else if running.is_some() {
+                    self.finish(outcome);
+                }
             }
             Response::Failed { id: 0, message } => self.fail_engine(message),
             Response::Failed { id, message } => {
-                if self.take_running(id).is_some() {
+                if let Some(callback) = self.take_callback(id) {
+                    callback(Outcome::Failed(message));
+                } else if self.take_running(id).is_some() {
                     self.finish(Outcome::Failed(message));
                 }
             }
         }
     }
 
+    fn take_callback(self, id: u64) -> Option<Callback> {
+        let mut found = None;
+        self.waiting.update_value(|waiting| {
+            if let Some(i) = waiting.iter().position(|(w, _)| *w == id) {
+                found = Some(waiting.remove(i).1);
+            }
+        });
+        found
+    }
+
+    /// Fails every background query still waiting (the engine restarted).
+    fn fail_waiting(self, message: &str) {
+        let mut waiting = Vec::new();
+        self.waiting.update_value(|w| waiting = std::mem::take(w));
+        for (_, callback) in waiting {
+            callback(Outcome::Failed(message.to_owned()));
+        }
+    }
+
     /// The engine is gone: fail what was running and say why.
     fn fail_engine(self, message: String) {
+        self.fail_waiting(&message);
         if self.running.get_untracked().is_some() {
             self.running.set(None);
             self.finish(Outcome::Failed(message.clone()));
@@ -205,39 +244,53 @@ impl EngineBridge {
         matches!(self.status.get(), EngineStatus::Ready { .. })
     }
 
-    /// Sends one statement; ignored while another runs or the engine starts.
+    /// Posts a SQL request to the worker and returns its id.
+    fn post(self, sql: String) -> Result<u64, String> {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let request =
+            serde_wasm_bindgen::to_value(&Request::Sql { id, sql }).map_err(|e| e.to_string())?;
+        let posted = self
+            .worker
+            .with_value(|w| w.as_ref().map(|h| h.worker.post_message(&request)));
+        match posted {
+            Some(Ok(())) => Ok(id),
+            Some(Err(e)) => Err(format!("{e:?}")),
+            None => Err("the engine is not running".into()),
+        }
+    }
+
+    /// Sends the console's SQL; ignored while another runs or the engine starts.
     pub fn run(self, sql: String) {
         if self.running.get_untracked().is_some()
             || !matches!(self.status.get_untracked(), EngineStatus::Ready { .. })
         {
             return;
         }
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
-        let request = match serde_wasm_bindgen::to_value(&Request::Sql { id, sql }) {
-            Ok(request) => request,
-            Err(e) => {
-                self.finish(Outcome::Failed(e.to_string()));
-                return;
-            }
-        };
-        let posted = self
-            .worker
-            .with_value(|w| w.as_ref().map(|h| h.worker.post_message(&request)));
-        match posted {
-            Some(Ok(())) => self.running.set(Some(Running {
+        self.ran.update(|ran| ran.push(sql.clone()));
+        match self.post(sql) {
+            Ok(id) => self.running.set(Some(Running {
                 id,
                 started_ms: now_ms(),
                 rows: 0,
             })),
-            Some(Err(e)) => self.finish(Outcome::Failed(format!("{e:?}"))),
-            None => self.finish(Outcome::Failed("the engine is not running".into())),
+            Err(e) => self.finish(Outcome::Failed(e)),
+        }
+    }
+
+    /// Runs SQL in the background (not in the console): `done` gets the
+    /// outcome. The worker answers requests in the order they were sent.
+    pub fn query(self, sql: String, done: impl FnOnce(Outcome) + 'static) {
+        match self.post(sql) {
+            Ok(id) => self.waiting.update_value(|w| w.push((id, Box::new(done)))),
+            Err(e) => done(Outcome::Failed(e)),
         }
     }
 
     /// Starts a fresh engine after a crash; the tables reopen from storage.
     pub fn restart(self) {
         self.running.set(None);
+        self.fail_waiting("the engine restarted");
         self.spawn_worker();
     }
 
@@ -251,6 +304,7 @@ impl EngineBridge {
         self.finish(Outcome::Cancelled {
             after_ms: now_ms() - running.started_ms,
         });
+        self.fail_waiting("cancelled: the engine restarted");
         self.spawn_worker();
     }
 }

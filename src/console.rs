@@ -22,16 +22,24 @@ fn seconds(ms: f64) -> String {
     }
 }
 
+/// What the editor holds when the page opens: the last statement run, or a first example.
+pub fn initial_sql() -> String {
+    history::load()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| FIRST_QUERY.to_owned())
+}
+
+/// The console; `sql` is the editor's text, shared so that labs can fill it.
+/// `history` shows the list of earlier statements (off where space is short).
 #[component]
-pub fn SqlConsole(engine: EngineBridge) -> impl IntoView {
+pub fn SqlConsole(
+    engine: EngineBridge,
+    sql: RwSignal<String>,
+    #[prop(default = true)] history: bool,
+) -> impl IntoView {
+    let show_history = history;
     let history = RwSignal::new(history::load());
-    let sql = RwSignal::new(
-        history
-            .get_untracked()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| FIRST_QUERY.to_owned()),
-    );
     // Ticks while a statement runs, so the elapsed time counts up.
     let clock = RwSignal::new(now_ms());
     let _ = set_interval_with_handle(
@@ -66,12 +74,19 @@ pub fn SqlConsole(engine: EngineBridge) -> impl IntoView {
             thousands(r.rows)
         ),
         None => match engine.outcome.get() {
-            Some(Outcome::Rows(result)) => format!(
-                "{} rows · engine {} · total {}",
-                thousands(result.rows),
-                seconds(result.engine_ms),
-                seconds(result.total_ms)
-            ),
+            Some(Outcome::Rows(result)) => {
+                let mut text = format!(
+                    "{} rows · engine {} · total {}",
+                    thousands(result.rows),
+                    seconds(result.engine_ms),
+                    seconds(result.total_ms)
+                );
+                for scan in &result.scans {
+                    text.push_str(" · ");
+                    text.push_str(scan);
+                }
+                text
+            }
             Some(Outcome::Failed(_)) => "Failed; no table was changed.".to_owned(),
             Some(Outcome::Cancelled { after_ms }) => {
                 format!(
@@ -127,7 +142,8 @@ pub fn SqlConsole(engine: EngineBridge) -> impl IntoView {
                     data-running=move || running().to_string()>{status}</span>
             </div>
             <div class="outcome">{outcome}</div>
-            <details class="history" open=move || !history.get().is_empty()>
+            <details class="history" open=move || !history.get().is_empty()
+                style:display=move || if show_history { "" } else { "none" }>
                 <summary>"History"</summary>
                 <ul id="history">
                     <For each=move || history.get() key=|entry| entry.clone() let:entry>

@@ -5,6 +5,7 @@ mod bridge;
 mod console;
 mod grid;
 mod history;
+mod lab;
 mod shell;
 
 fn main() {

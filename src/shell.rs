@@ -3,11 +3,13 @@
 use leptos::prelude::*;
 
 use crate::bridge::{EngineBridge, EngineStatus};
-use crate::console::SqlConsole;
+use crate::console::{SqlConsole, initial_sql};
 use crate::grid::thousands;
+use crate::lab::LabPage;
 
 /// The labs, in the order a candidate takes them. They arrive one by one;
-/// until then the navigation says so.
+/// until then the navigation says so. A lab is built when `lakelab_labs`
+/// has one with its title.
 const LABS: [(&str, &str); 5] = [
     (
         "Real-time CDC pipeline",
@@ -19,9 +21,19 @@ const LABS: [(&str, &str); 5] = [
     ("Cost comparisons", "what each design costs to run"),
 ];
 
+/// What the main area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Console,
+    Lab(&'static str),
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let engine = EngineBridge::start();
+    let page = RwSignal::new(Page::Console);
+    let sql = RwSignal::new(initial_sql());
+    let labs = lakelab_labs::all();
     let status = move || match engine.status.get() {
         EngineStatus::Starting => ("starting", "engine starting…".to_owned()),
         EngineStatus::Ready {
@@ -48,19 +60,33 @@ pub fn App() -> impl IntoView {
             <nav class="side">
                 <h3>"Workspace"</h3>
                 <ul>
-                    <li class="active">"SQL console"</li>
+                    <li id="nav-console" class="link" class:active=move || page.get() == Page::Console
+                        on:click=move |_| page.set(Page::Console)>"SQL console"</li>
                 </ul>
                 <h3>"Labs"</h3>
                 <ul class="labs">
                     {LABS
                         .iter()
-                        .map(|(name, about)| {
-                            view! {
+                        .map(|(name, about)| match labs.iter().find(|l| l.title == *name) {
+                            Some(lab) => {
+                                let id = lab.id;
+                                view! {
+                                    <li id=format!("nav-lab-{id}") class="lab link"
+                                        class:active=move || page.get() == Page::Lab(id)
+                                        on:click=move |_| page.set(Page::Lab(id))>
+                                        <span>{*name}</span>
+                                        <small>{*about}</small>
+                                    </li>
+                                }
+                                .into_any()
+                            }
+                            None => view! {
                                 <li class="lab soon" title="not built yet">
                                     <span>{*name}</span>
                                     <small>{*about}</small>
                                 </li>
                             }
+                            .into_any(),
                         })
                         .collect_view()}
                 </ul>
@@ -77,7 +103,10 @@ pub fn App() -> impl IntoView {
                                 None => view! {
                                     <li>
                                         <code>{t.name}</code>
-                                        <small>{t.rows.map(thousands).unwrap_or_default()} " rows"</small>
+                                        <small>
+                                            {t.rows.map(thousands).unwrap_or_default()} " rows"
+                                            {t.version.map(|v| format!(" · v{v}"))}
+                                        </small>
                                     </li>
                                 }
                                 .into_any(),
@@ -95,7 +124,13 @@ pub fn App() -> impl IntoView {
                 </ul>
             </nav>
             <main>
-                <SqlConsole engine=engine />
+                {move || match page.get() {
+                    Page::Console => view! { <SqlConsole engine=engine sql=sql /> }.into_any(),
+                    Page::Lab(id) => match lakelab_labs::by_id(id) {
+                        Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),
+                        None => view! { <p>"No such lab."</p> }.into_any(),
+                    },
+                }}
             </main>
         </div>
     }

@@ -148,7 +148,7 @@ pub(crate) fn detail(name: &str, table: &Table, snapshot: &Snapshot) -> Result<O
 pub(crate) fn scan_rows(schema: &SchemaRef, reports: &Reports) -> Result<Vec<RecordBatch>> {
     let lines: Vec<String> = reports
         .lock()
-        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .map(|r| r.iter().map(|s| format!("DeltaScan: {s}")).collect())
         .unwrap_or_default();
     if lines.is_empty() || schema.fields().len() != 2 {
         return Ok(Vec::new());

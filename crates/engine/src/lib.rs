@@ -18,6 +18,7 @@ mod ipc;
 mod maintenance;
 mod provider;
 mod pruning;
+mod sequential;
 mod spark_functions;
 mod sql_text;
 mod time_travel;
@@ -113,7 +114,12 @@ impl Engine {
             .with_target_partitions(1)
             .with_information_schema(true);
         config.options_mut().sql_parser.dialect = Dialect::Databricks;
-        let ctx = SessionContext::new_with_config(config);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(sequential::SequentialCoalesce))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let catalog = Catalog::open(store, root).await?;
         Ok(Engine {
             ctx,
@@ -342,20 +348,24 @@ impl Engine {
         plan: LogicalPlan,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Vec<RecordBatch>> {
-        let mut stream = self
+        // Partitions are read one after another: merging them concurrently
+        // would spawn tasks, and the browser has no runtime for them.
+        let streams = self
             .ctx
             .execute_logical_plan(plan)
             .await?
-            .execute_stream()
+            .execute_stream_partitioned()
             .await?;
         let mut batches = Vec::new();
         let mut seen = Progress::default();
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            seen.rows += batch.num_rows() as u64;
-            seen.batches += 1;
-            progress(seen);
-            batches.push(batch);
+        for mut stream in streams {
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                seen.rows += batch.num_rows() as u64;
+                seen.batches += 1;
+                progress(seen);
+                batches.push(batch);
+            }
         }
         Ok(batches)
     }

@@ -44,7 +44,7 @@ impl fmt::Display for ScanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "DeltaScan: {} v{}: read {} of {} files ({} skipped by partition values and min/max stats)",
+            "{} v{}: read {} of {} files ({} skipped by partition values and min/max stats)",
             self.table,
             self.version,
             self.files_read,

@@ -57,7 +57,17 @@ async fn tables_written_to_opfs_read_back_after_reopening() {
         "{text}"
     );
     let listed = store.list("tables/sq/").await.unwrap();
-    assert_eq!(listed.len(), 2, "one Parquet file per statement");
+    let count = |suffix: &str| listed.iter().filter(|m| m.path.ends_with(suffix)).count();
+    assert_eq!(
+        count(".parquet"),
+        2,
+        "one Parquet file per statement: {listed:?}"
+    );
+    assert_eq!(
+        count(".json"),
+        2,
+        "one Delta commit per statement: {listed:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -69,16 +79,15 @@ async fn a_failed_opfs_write_changes_nothing() {
         .execute("CREATE TABLE t AS SELECT 1 AS x", &mut |_| {})
         .await
         .unwrap();
-    // An INSERT takes the table lock, lists the files, then writes: fail the write.
-    store.fail_call_with(
-        3,
-        StoreError::QuotaExceeded("tables/t/part-00001.parquet".into()),
-    );
-    let err = engine
-        .execute("INSERT INTO t VALUES (2)", &mut |_| {})
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("quota"), "{err}");
+    // An INSERT writes its data file, then the commit: fail either.
+    for call in [1, 2] {
+        store.fail_call_with(call, StoreError::QuotaExceeded("tables/t".into()));
+        let err = engine
+            .execute("INSERT INTO t VALUES (2)", &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("quota"), "{err}");
+    }
 
     let reopened = Engine::open(opfs.clone()).await.unwrap();
     let out = reopened
@@ -87,5 +96,66 @@ async fn a_failed_opfs_write_changes_nothing() {
         .unwrap();
     let text = pretty_format_batches(&out.batches).unwrap().to_string();
     assert_eq!(text.lines().nth(3), Some("| 1 |"), "{text}");
-    assert_eq!(opfs.list("tables/t/").await.unwrap().len(), 1);
+    let commits = opfs.list("tables/t/_delta_log/").await.unwrap();
+    assert_eq!(commits.len(), 1, "no commit but the create: {commits:?}");
+}
+
+async fn one(engine: &Engine, sql: &str) -> String {
+    let out = engine
+        .execute(sql, &mut |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let text = pretty_format_batches(&out.batches).unwrap().to_string();
+    let line = text.lines().nth(3).unwrap_or_default();
+    line.split('|').nth(1).unwrap_or_default().trim().to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn delta_tables_on_opfs_travel_merge_restore_and_checkpoint() {
+    let store = fresh_store("lakelab-tests/delta").await;
+    let engine = Engine::open(store.clone()).await.unwrap();
+    let run = |sql: &'static str| {
+        let engine = &engine;
+        async move {
+            engine
+                .execute(sql, &mut |_| {})
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    };
+    run("CREATE TABLE t (id BIGINT, v STRING) USING DELTA PARTITIONED BY (v)").await;
+    for _ in 0..9 {
+        run("INSERT INTO t SELECT value, CAST(value % 2 AS STRING) FROM generate_series(1, 100)")
+            .await;
+    }
+    // Version 10: MERGE, and the checkpoint that comes with it.
+    run(
+        "MERGE INTO t USING (SELECT 1 AS id, 'x' AS v) s ON t.id = s.id \
+         WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT *",
+    )
+    .await;
+    let listed = store.list("tables/t/_delta_log/").await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|m| m.path.ends_with("00000000000000000010.checkpoint.parquet")),
+        "{listed:?}"
+    );
+    run("RESTORE TABLE t TO VERSION AS OF 3").await;
+    drop(engine);
+
+    let reopened = Engine::open(Rc::new(
+        OpfsStore::open("lakelab-tests/delta").await.unwrap(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(one(&reopened, "SELECT count(*) FROM t").await, "300");
+    assert_eq!(
+        one(&reopened, "SELECT count(*) FROM t VERSION AS OF 10").await,
+        "891"
+    );
+    assert_eq!(
+        one(&reopened, "SELECT count_if(v = '1') FROM (SELECT v FROM t UNION ALL SELECT v FROM t VERSION AS OF 1)").await,
+        "200"
+    );
 }

@@ -333,3 +333,22 @@ async fn results_round_trip_through_arrow_ipc() {
     assert_eq!(schema, out.schema);
     assert_eq!(batches, out.batches);
 }
+
+/// The browser has no tokio runtime: nothing may spawn tasks. Run outside
+/// any runtime, a spawn would panic ("no reactor running").
+#[test]
+fn queries_with_several_partitions_need_no_tokio_runtime() {
+    futures::executor::block_on(async {
+        let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
+        run(&engine, "CREATE TABLE a AS SELECT 1 AS x").await;
+        run(&engine, "CREATE TABLE b AS SELECT 2 AS x").await;
+        let text = table_text(
+            &engine,
+            "SELECT count(*) AS n, sum(x) AS s FROM (SELECT x FROM a UNION ALL SELECT x FROM b)",
+        )
+        .await;
+        assert_eq!(text.lines().nth(3), Some("| 2 | 3 |"));
+        let out = run(&engine, "SELECT x FROM a UNION ALL SELECT x FROM b").await;
+        assert_eq!(out.row_count(), 2);
+    });
+}

@@ -306,6 +306,11 @@ pub fn lab(seed: u64) -> Lab {
         setup,
         steps,
         table: "orders",
+        probe: format!(
+            "SELECT count(*) AS orders, count_if({bad_rows}) AS broken_rows, \
+             count_if(created_at >= TIMESTAMP '{DAY} 14:00:00') AS placed_after_14h, max(created_at) AS newest \
+             FROM orders VERSION AS OF {{version}}"
+        ),
     }
 }
 

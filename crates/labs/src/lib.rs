@@ -96,6 +96,15 @@ pub struct Lab {
     pub steps: Vec<Step>,
     /// The table the explorer and the time-travel slider show.
     pub table: &'static str,
+    /// A query summing up the table at a version: `{version}` is replaced.
+    pub probe: String,
+}
+
+impl Lab {
+    /// The probe at `version`.
+    pub fn probe_at(&self, version: i64) -> String {
+        self.probe.replace("{version}", &version.to_string())
+    }
 }
 
 /// Every lab, in the order a candidate takes them.

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// A request from the UI. `id` ties every answer to its request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Run one SQL statement.
+    /// Run SQL: one statement, or a script of statements separated by `;`
+    /// (run in order; the answer is the last one's, or the first failure).
     Sql { id: u64, sql: String },
 }
 
@@ -38,6 +39,8 @@ pub enum Response {
         /// Milliseconds spent in the engine, measured in the worker.
         engine_ms: f64,
         tables: Vec<TableInfo>,
+        /// What each Delta scan read and skipped, e.g. "read 2 of 6 files".
+        scans: Vec<String>,
     },
     /// A statement that failed; nothing was changed.
     Failed { id: u64, message: String },
@@ -49,6 +52,8 @@ pub struct TableInfo {
     pub name: String,
     /// Rows, when the table could be read.
     pub rows: Option<u64>,
+    /// Its latest Delta version.
+    pub version: Option<i64>,
     /// Why the table cannot be read (a corrupt file, say).
     pub error: Option<String>,
 }

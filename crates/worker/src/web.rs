@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use futures::StreamExt;
 use futures::channel::mpsc;
-use lakelab_engine::{Engine, Progress, to_ipc};
+use lakelab_engine::{Engine, Progress, split_statements, to_ipc};
 use lakelab_protocol::{Request, Response, TableInfo};
 use lakelab_store::{MemoryStore, OpfsStore, Store};
 use wasm_bindgen::JsCast;
@@ -75,6 +75,7 @@ fn table_infos(engine: &Engine) -> Vec<TableInfo> {
         .map(|t| TableInfo {
             name: t.name,
             rows: t.rows,
+            version: t.version,
             error: t.error,
         })
         .collect()
@@ -132,8 +133,9 @@ async fn run_sql(
             );
         }
     };
-    let output = match engine.execute(sql, &mut report).await {
-        Ok(output) => output,
+    let statements = match split_statements(sql) {
+        Ok(statements) if !statements.is_empty() => statements,
+        Ok(_) => vec![sql.to_owned()],
         Err(e) => {
             return Response::Failed {
                 id,
@@ -141,6 +143,33 @@ async fn run_sql(
             };
         }
     };
+    let mut messages = Vec::new();
+    let mut last = None;
+    for (n, statement) in statements.iter().enumerate() {
+        match engine.execute(statement, &mut report).await {
+            Ok(output) => {
+                messages.extend(output.message.clone());
+                last = Some(output);
+            }
+            Err(e) => {
+                let message = if statements.len() > 1 {
+                    format!("statement {} of {}: {e}", n + 1, statements.len())
+                } else {
+                    e.to_string()
+                };
+                return Response::Failed { id, message };
+            }
+        }
+    }
+    let Some(mut output) = last else {
+        return Response::Failed {
+            id,
+            message: "nothing to run".into(),
+        };
+    };
+    if messages.len() > 1 {
+        output.message = Some(messages.join("\n"));
+    }
     let engine_ms = now(scope) - started;
     match to_ipc(&output.schema, &output.batches) {
         Ok(ipc) => Response::Done {
@@ -150,6 +179,7 @@ async fn run_sql(
             message: output.message,
             engine_ms,
             tables: table_infos(engine),
+            scans: output.scans.iter().map(|s| s.to_string()).collect(),
         },
         Err(e) => Response::Failed {
             id,

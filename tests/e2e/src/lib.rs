@@ -23,6 +23,9 @@ pub const ENGINE_START: Duration = Duration::from_secs(120);
 pub const STATEMENT: Duration = Duration::from_secs(120);
 
 /// The built app: `LAKELAB_DIST`, or `dist/` at the workspace root.
+/// Building a lab replays a simulated day of loads.
+const LAB_SETUP: Duration = Duration::from_secs(180);
+
 pub fn dist_dir() -> PathBuf {
     std::env::var_os("LAKELAB_DIST")
         .map(PathBuf::from)
@@ -222,6 +225,11 @@ impl App {
         }
     }
 
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.client.find(Locator::Css(css)).await?.click().await?;
+        Ok(())
+    }
+
     pub async fn text(&self, css: &str) -> Result<String> {
         Ok(self.client.find(Locator::Css(css)).await?.text().await?)
     }
@@ -340,4 +348,46 @@ impl App {
         std::fs::write(path, self.client.screenshot().await?)?;
         Ok(())
     }
+}
+
+/// Works through the corrupt-load lab as a candidate would: builds it, then
+/// for every step reveals the model answer, puts its SQL in the editor, runs
+/// it, and waits for the step's check to pass. Returns what each run showed.
+pub async fn run_corrupt_load_lab(app: &App) -> Result<Vec<Shown>> {
+    app.click("#nav-lab-corrupt-load").await?;
+    app.click("#lab-setup").await?;
+    app.wait_for("the lab to be built", LAB_SETUP, || async {
+        let state = app
+            .attr("#lab-status", "data-state")
+            .await?
+            .unwrap_or_default();
+        if state == "failed" {
+            return Err(app.text("#lab-status").await?.into());
+        }
+        Ok((state == "ready").then_some(()))
+    })
+    .await?;
+    let steps: usize = app
+        .client
+        .execute(
+            "return document.querySelectorAll('li.step').length;",
+            vec![],
+        )
+        .await?
+        .as_u64()
+        .unwrap_or(0) as usize;
+    let mut shown = Vec::new();
+    for i in 0..steps {
+        let step = format!("li.step[data-step='{i}']");
+        app.click(&format!("{step} .reveal")).await?;
+        app.click(&format!("{step} .use-sql")).await?;
+        let before = app.finished_count().await?;
+        app.click("#run").await?;
+        shown.push(app.wait_outcome(before).await?);
+        app.wait_for(&format!("step {} to be done", i + 1), STATEMENT, || async {
+            Ok((app.attr(&step, "data-done").await?.as_deref() == Some("true")).then_some(()))
+        })
+        .await?;
+    }
+    Ok(shown)
 }

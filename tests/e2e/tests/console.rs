@@ -81,24 +81,24 @@ async fn tables_persist_across_a_reload() -> Result<()> {
         )
         .await?;
     assert!(
-        matches!(&created, Shown::Rows { message, .. } if message == "created table trips (2 rows)"),
+        matches!(&created, Shown::Rows { message, .. } if message == "created table trips (2 rows, version 0)"),
         "{created:?}"
     );
     let inserted = app.run_sql("INSERT INTO trips VALUES (3, 'lima')").await?;
     assert!(
-        matches!(&inserted, Shown::Rows { message, .. } if message == "inserted 1 rows into trips"),
+        matches!(&inserted, Shown::Rows { message, .. } if message == "inserted 1 rows into trips (version 1)"),
         "{inserted:?}"
     );
     assert_eq!(
         app.tables().await?,
-        vec![("trips".to_owned(), "3 rows".to_owned())]
+        vec![("trips".to_owned(), "3 rows · v1".to_owned())]
     );
 
     app.client.refresh().await?;
     app.wait_ready().await?;
     assert_eq!(
         app.tables().await?,
-        vec![("trips".to_owned(), "3 rows".to_owned())]
+        vec![("trips".to_owned(), "3 rows · v1".to_owned())]
     );
     let shown = app
         .run_sql("SELECT id, city FROM trips ORDER BY id")
@@ -133,19 +133,19 @@ async fn bad_sql_shows_an_error_and_the_console_keeps_working() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_corrupt_parquet_file_makes_only_its_table_unreadable() -> Result<()> {
+async fn a_corrupt_log_makes_only_its_table_unreadable() -> Result<()> {
     let app = App::start().await?;
     app.wait_ready().await?;
     app.run_sql("CREATE TABLE good AS SELECT 1 AS x").await?;
     app.run_sql("CREATE TABLE bad AS SELECT 2 AS y").await?;
-    // Overwrite bad's data file with garbage, as a broken upload would.
+    // Overwrite bad's first commit with garbage, as a broken upload would.
     let script = "const done = arguments[0];
         (async () => {
             let dir = await navigator.storage.getDirectory();
-            for (const name of ['lakelab', 'tables', 'bad']) dir = await dir.getDirectoryHandle(name);
-            const file = await dir.getFileHandle('part-00000.parquet');
+            for (const name of ['lakelab', 'tables', 'bad', '_delta_log']) dir = await dir.getDirectoryHandle(name);
+            const file = await dir.getFileHandle('00000000000000000000.json');
             const w = await file.createWritable();
-            await w.write(new TextEncoder().encode('PAR1 this is not parquet'));
+            await w.write(new TextEncoder().encode('{\"commitInfo\": {tru'));
             await w.close();
         })().then(() => done('ok'), e => done(String(e)));";
     let written = app.client.execute_async(script, vec![]).await?;
@@ -160,7 +160,7 @@ async fn a_corrupt_parquet_file_makes_only_its_table_unreadable() -> Result<()> 
     );
     match app.run_sql("SELECT * FROM bad").await? {
         Shown::Error(message) => assert!(
-            message.contains("bad cannot be read") && message.contains("part-00000.parquet"),
+            message.contains("bad cannot be read") && message.contains("00000000000000000000.json"),
             "{message}"
         ),
         other => panic!("expected an error, got {other:?}"),

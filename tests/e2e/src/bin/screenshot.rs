@@ -16,8 +16,16 @@ const DEMO: &[&str] = &[
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let path = std::env::args()
-        .nth(1)
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("lab") {
+        args.remove(0);
+        let path = args
+            .first()
+            .map_or_else(|| PathBuf::from("docs/lab-corrupt-load.png"), PathBuf::from);
+        return lab(&path).await;
+    }
+    let path = args
+        .first()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("docs/screenshot.png"));
     if let Some(dir) = path.parent() {
@@ -35,5 +43,38 @@ async fn main() -> Result<()> {
         "engine ready {ready_at:.0} ms after page load; demo answered at {answered_at:.0} ms; saved {}",
         path.display()
     );
+    app.close().await
+}
+
+/// The corrupt-load lab, done: every step checked, the explorer on the bad version.
+async fn lab(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1100).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::run_corrupt_load_lab(&app).await?;
+    app.click("tr.version-row:nth-last-child(16)").await?;
+    app.wait_for(
+        "the probe of version 15",
+        std::time::Duration::from_secs(30),
+        || async {
+            let probe = app.text("#probe").await?;
+            Ok(
+                (app.text("#selected-version").await? == "15" && probe.contains("300"))
+                    .then_some(()),
+            )
+        },
+    )
+    .await?;
+    // Steps scrolled to the restore, the console showing the rejected load.
+    app.client
+        .execute(
+            "const step = document.querySelector(\"li.step[data-step='2']\");\
+             step.parentElement.scrollTop = step.offsetTop - step.parentElement.offsetTop;\
+             window.scrollTo(0, 0);",
+            vec![],
+        )
+        .await?;
+    app.screenshot(path).await?;
+    println!("saved {}", path.display());
     app.close().await
 }
