@@ -23,9 +23,16 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("serve") => serve(args.iter().any(|a| a == "--dev")),
         Some("test") => test(),
-        Some("screenshot") => screenshot(args.get(1).map(PathBuf::from)),
+        Some("bench") => bench(),
+        Some("screenshot") => match args.get(1).map(String::as_str) {
+            Some("lab") => screenshot(true, args.get(2).map(PathBuf::from)),
+            _ => screenshot(false, args.get(1).map(PathBuf::from)),
+        },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
-        _ => Err("usage: cargo xtask serve [--dev] | test | screenshot [FILE] | setup".to_owned()),
+        _ => Err(
+            "usage: cargo xtask serve [--dev] | test | bench | screenshot [lab] [FILE] | setup"
+                .to_owned(),
+        ),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -125,8 +132,6 @@ fn test() -> Result {
         "-p",
         "lakelab-store",
         "-p",
-        "lakelab-delta",
-        "-p",
         "lakelab-engine",
     ])?;
     run("trunk", &["build", "--release"])?;
@@ -142,26 +147,66 @@ fn test() -> Result {
     tally.finish()
 }
 
-fn screenshot(path: Option<PathBuf>) -> Result {
+/// Delta throughput (append, MERGE, time travel): natively, then in headless
+/// Chromium on OPFS, both release builds. Prints numbers; asserts nothing.
+fn bench() -> Result {
+    setup::toolchain(setup::Needs::Browser)?;
+    run(
+        "cargo",
+        &[
+            "bench",
+            "-p",
+            "lakelab-engine",
+            "--bench",
+            "delta_throughput",
+        ],
+    )?;
+    run(
+        "cargo",
+        &[
+            "test",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "lakelab-engine",
+            "--features",
+            "browser-bench",
+            "--test",
+            "browser_bench",
+            "--",
+            "--nocapture",
+        ],
+    )
+}
+
+/// The README's pictures: the console (`lab`: the corrupt-load lab, done).
+fn screenshot(lab: bool, path: Option<PathBuf>) -> Result {
     setup::toolchain(setup::Needs::Browser)?;
     if !root().join("dist/index.html").is_file() {
         run("trunk", &["build", "--release"])?;
     }
-    let path = path.unwrap_or_else(|| root().join("docs/screenshot.png"));
+    let default = if lab {
+        "docs/lab-corrupt-load.png"
+    } else {
+        "docs/screenshot.png"
+    };
+    let path = path.unwrap_or_else(|| root().join(default));
     let path = path.to_string_lossy().into_owned();
-    run(
-        "cargo",
-        &[
-            "run",
-            "-q",
-            "-p",
-            "lakelab-e2e",
-            "--bin",
-            "screenshot",
-            "--",
-            &path,
-        ],
-    )
+    let mut args = vec![
+        "run",
+        "-q",
+        "-p",
+        "lakelab-e2e",
+        "--bin",
+        "screenshot",
+        "--",
+    ];
+    if lab {
+        args.push("lab");
+    }
+    args.push(&path);
+    run("cargo", &args)
 }
 
 /// Prints the size of each wasm module in dist/ (the closing notes report it).

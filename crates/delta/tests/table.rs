@@ -1,6 +1,8 @@
 //! Writing Delta tables: commits, checkpoints, conflicts, idempotent writes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Runs natively; the engine's browser tests cover this crate in wasm.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::rc::Rc;
 use std::sync::Arc;
