@@ -80,8 +80,14 @@ pub struct EngineBridge {
     waiting: StoredValue<Vec<(u64, Callback)>, LocalStorage>,
 }
 
-/// What a background query does with its answer.
-type Callback = Box<dyn FnOnce(Outcome)>;
+/// What a background request gets back: a result, or an exported table.
+enum Answer {
+    Outcome(Outcome),
+    Zip(Vec<u8>),
+}
+
+/// What a background request does with its answer.
+type Callback = Box<dyn FnOnce(Answer)>;
 
 pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
@@ -184,15 +190,20 @@ impl EngineBridge {
                     Err(e) => Outcome::Failed(format!("could not decode the result: {e}")),
                 };
                 if let Some(callback) = callback {
-                    callback(outcome);
+                    callback(Answer::Outcome(outcome));
                 } else if running.is_some() {
                     self.finish(outcome);
+                }
+            }
+            Response::Exported { id, zip, .. } => {
+                if let Some(callback) = self.take_callback(id) {
+                    callback(Answer::Zip(zip));
                 }
             }
             Response::Failed { id: 0, message } => self.fail_engine(message),
             Response::Failed { id, message } => {
                 if let Some(callback) = self.take_callback(id) {
-                    callback(Outcome::Failed(message));
+                    callback(Answer::Outcome(Outcome::Failed(message)));
                 } else if self.take_running(id).is_some() {
                     self.finish(Outcome::Failed(message));
                 }
@@ -215,7 +226,7 @@ impl EngineBridge {
         let mut waiting = Vec::new();
         self.waiting.update_value(|w| waiting = std::mem::take(w));
         for (_, callback) in waiting {
-            callback(Outcome::Failed(message.to_owned()));
+            callback(Answer::Outcome(Outcome::Failed(message.to_owned())));
         }
     }
 
@@ -246,10 +257,14 @@ impl EngineBridge {
 
     /// Posts a SQL request to the worker and returns its id.
     fn post(self, sql: String) -> Result<u64, String> {
+        self.post_request(|id| Request::Sql { id, sql })
+    }
+
+    /// Posts the request `make` builds for a fresh id, and returns the id.
+    fn post_request(self, make: impl FnOnce(u64) -> Request) -> Result<u64, String> {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        let request =
-            serde_wasm_bindgen::to_value(&Request::Sql { id, sql }).map_err(|e| e.to_string())?;
+        let request = serde_wasm_bindgen::to_value(&make(id)).map_err(|e| e.to_string())?;
         let posted = self
             .worker
             .with_value(|w| w.as_ref().map(|h| h.worker.post_message(&request)));
@@ -281,9 +296,32 @@ impl EngineBridge {
     /// Runs SQL in the background (not in the console): `done` gets the
     /// outcome. The worker answers requests in the order they were sent.
     pub fn query(self, sql: String, done: impl FnOnce(Outcome) + 'static) {
-        match self.post(sql) {
-            Ok(id) => self.waiting.update_value(|w| w.push((id, Box::new(done)))),
-            Err(e) => done(Outcome::Failed(e)),
+        self.request(|id| Request::Sql { id, sql }, done);
+    }
+
+    /// Sends any request in the background; `done` gets its outcome.
+    pub fn request(self, make: impl FnOnce(u64) -> Request, done: impl FnOnce(Outcome) + 'static) {
+        let callback: Callback = Box::new(move |answer| match answer {
+            Answer::Outcome(outcome) => done(outcome),
+            Answer::Zip(_) => done(Outcome::Failed("unexpected answer: a zip".into())),
+        });
+        self.send(make, callback);
+    }
+
+    /// The table's Delta folder as a zip.
+    pub fn export(self, table: String, done: impl FnOnce(Result<Vec<u8>, String>) + 'static) {
+        let callback: Callback = Box::new(move |answer| match answer {
+            Answer::Zip(zip) => done(Ok(zip)),
+            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
+            Answer::Outcome(_) => done(Err("unexpected answer".into())),
+        });
+        self.send(|id| Request::Export { id, table }, callback);
+    }
+
+    fn send(self, make: impl FnOnce(u64) -> Request, callback: Callback) {
+        match self.post_request(make) {
+            Ok(id) => self.waiting.update_value(|w| w.push((id, callback))),
+            Err(e) => callback(Answer::Outcome(Outcome::Failed(e))),
         }
     }
 

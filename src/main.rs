@@ -7,6 +7,7 @@ mod grid;
 mod history;
 mod lab;
 mod shell;
+mod transfer;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
     let page = RwSignal::new(Page::Console);
     let sql = RwSignal::new(initial_sql());
     let labs = lakelab_labs::all();
+    let transfer_status = RwSignal::new(String::new());
     let status = move || match engine.status.get() {
         EngineStatus::Starting => ("starting", "engine starting…".to_owned()),
         EngineStatus::Ready {
@@ -91,6 +92,21 @@ pub fn App() -> impl IntoView {
                         .collect_view()}
                 </ul>
                 <h3>"Tables"</h3>
+                <div class="transfer">
+                    <label class="button" title="Import a Delta table from a .zip of its folder">
+                        "Import .zip"
+                        <input id="import-zip" type="file" accept=".zip" hidden
+                            on:change=move |ev| {
+                                let input: web_sys::HtmlInputElement = event_target(&ev);
+                                crate::transfer::import_zip(engine, input, transfer_status);
+                            } />
+                    </label>
+                    <button id="import-folder" title="Import a Delta table folder (delta-rs, Spark)"
+                        on:click=move |_| crate::transfer::import_folder(engine, transfer_status)>
+                        "Import folder"
+                    </button>
+                </div>
+                <p id="transfer-status" class="hint">{move || transfer_status.get()}</p>
                 <ul id="tables" class="tables">
                     {move || {
                         let tables = engine.tables.get();
@@ -102,11 +118,17 @@ pub fn App() -> impl IntoView {
                             .map(|t| match t.error {
                                 None => view! {
                                     <li>
-                                        <code>{t.name}</code>
+                                        <code>{t.name.clone()}</code>
                                         <small>
                                             {t.rows.map(thousands).unwrap_or_default()} " rows"
                                             {t.version.map(|v| format!(" · v{v}"))}
                                         </small>
+                                        <button class="export" title="Export as .zip"
+                                            data-table=t.name.clone()
+                                            on:click={
+                                                let name = t.name.clone();
+                                                move |_| crate::transfer::export(engine, name.clone(), transfer_status)
+                                            }>"⬇"</button>
                                     </li>
                                 }
                                 .into_any(),

@@ -24,6 +24,12 @@ use crate::log::join;
 use crate::paths::{from_log_path, partition_segment, to_log_path};
 use crate::stats::file_stats;
 
+/// Casts that fail on a value that does not fit, instead of making it null.
+const STRICT: CastOptions<'static> = CastOptions {
+    safe: false,
+    format_options: FormatOptions::new(),
+};
+
 /// The table schema without its partition columns: what a data file holds.
 pub fn data_schema(schema: &Schema, partition_columns: &[String]) -> SchemaRef {
     let fields: Vec<_> = schema
@@ -50,10 +56,6 @@ pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
             )));
         }
     }
-    let strict = CastOptions {
-        safe: false,
-        format_options: FormatOptions::default(),
-    };
     let mut columns = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
         let column = match find(&input, field.name()) {
@@ -69,7 +71,7 @@ pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
                 if column.data_type() == field.data_type() {
                     column.clone()
                 } else if can_cast_types(column.data_type(), field.data_type()) {
-                    cast_column(column, field.data_type(), &strict).map_err(|e| {
+                    cast_column(column, field.data_type(), &STRICT).map_err(|e| {
                         DeltaError::SchemaMismatch(format!(
                             "column '{}' ({}) does not fit the table's type {}: {e}",
                             field.name(),
@@ -323,15 +325,16 @@ pub async fn read_file(
                 Some(i) if batch.column(i).data_type() == field.data_type() => {
                     batch.column(i).clone()
                 }
-                Some(i) => cast_column(batch.column(i), field.data_type(), &CastOptions::default())
-                    .map_err(|e| {
+                Some(i) => {
+                    cast_column(batch.column(i), field.data_type(), &STRICT).map_err(|e| {
                         DeltaError::SchemaMismatch(format!(
                             "data file '{path}' stores column '{}' as {}, not the table's {}: {e}",
                             field.name(),
                             batch.column(i).data_type(),
                             field.data_type()
                         ))
-                    })?,
+                    })?
+                }
             };
             columns.push(column);
         }

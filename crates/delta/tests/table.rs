@@ -282,3 +282,32 @@ async fn restore_brings_back_an_old_version_in_one_commit() {
     assert_eq!(info.0["operationMetrics"]["numRemovedFiles"], 1);
     assert_eq!(info.0["operationMetrics"]["numRestoredFiles"], 0);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_data_file_with_another_schema_is_a_clear_error() {
+    let (store, table) = new_table();
+    create(&table, false).await;
+    append(&table, &[1, 2], "eu").await;
+    let snapshot = table.snapshot().await.unwrap();
+    let add = snapshot.files.values().next().unwrap().clone();
+    // Replace the file behind the log's back with one whose `id` is text.
+    let wrong = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true)]));
+    let batch = RecordBatch::try_new(
+        wrong.clone(),
+        vec![Arc::new(StringArray::from(vec!["one"]))],
+    )
+    .unwrap();
+    let mut buffer = Vec::new();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut buffer, wrong, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    store
+        .put(&format!("tables/t/{}", add.path), buffer.into())
+        .await
+        .unwrap();
+    let err = table.read(&snapshot, None).await.unwrap_err();
+    assert!(
+        matches!(&err, DeltaError::SchemaMismatch(m) if m.contains("stores column 'id'")),
+        "{err}"
+    );
+}

@@ -22,6 +22,7 @@ mod sequential;
 mod spark_functions;
 mod sql_text;
 mod time_travel;
+mod transfer;
 mod write;
 
 use std::rc::Rc;

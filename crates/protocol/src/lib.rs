@@ -12,6 +12,29 @@ pub enum Request {
     /// Run SQL: one statement, or a script of statements separated by `;`
     /// (run in order; the answer is the last one's, or the first failure).
     Sql { id: u64, sql: String },
+    /// The table's Delta folder as a zip: answered with `Exported`.
+    Export { id: u64, table: String },
+    /// A Delta table from a zip of its folder: answered with `Done`.
+    ImportZip {
+        id: u64,
+        table: String,
+        #[serde(with = "serde_bytes")]
+        zip: Vec<u8>,
+    },
+    /// A Delta table from the files of a folder the user picked.
+    ImportFiles {
+        id: u64,
+        table: String,
+        files: Vec<FileData>,
+    },
+}
+
+/// A file of a table folder: its path inside the folder and its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileData {
+    pub path: String,
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
 }
 
 /// A message from the worker.
@@ -41,6 +64,13 @@ pub enum Response {
         tables: Vec<TableInfo>,
         /// What each Delta scan read and skipped, e.g. "read 2 of 6 files".
         scans: Vec<String>,
+    },
+    /// An exported table.
+    Exported {
+        id: u64,
+        table: String,
+        #[serde(with = "serde_bytes")]
+        zip: Vec<u8>,
     },
     /// A statement that failed; nothing was changed.
     Failed { id: u64, message: String },

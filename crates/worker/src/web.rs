@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use futures::StreamExt;
 use futures::channel::mpsc;
-use lakelab_engine::{Engine, Progress, split_statements, to_ipc};
+use lakelab_engine::{Engine, EngineError, Output, Progress, split_statements, to_ipc};
 use lakelab_protocol::{Request, Response, TableInfo};
 use lakelab_store::{MemoryStore, OpfsStore, Store};
 use wasm_bindgen::JsCast;
@@ -105,8 +105,27 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
         },
     );
     while let Some(request) = requests.next().await {
-        let Request::Sql { id, sql } = request;
-        let response = run_sql(&scope, &engine, id, &sql).await;
+        let response = match request {
+            Request::Sql { id, sql } => run_sql(&scope, &engine, id, &sql).await,
+            Request::Export { id, table } => match engine.export_table(&table).await {
+                Ok(zip) => Response::Exported { id, table, zip },
+                Err(e) => Response::Failed {
+                    id,
+                    message: e.to_string(),
+                },
+            },
+            Request::ImportZip { id, table, zip } => {
+                let started = now(&scope);
+                let result = engine.import_zip(&table, &zip).await;
+                done(&scope, &engine, id, started, result)
+            }
+            Request::ImportFiles { id, table, files } => {
+                let started = now(&scope);
+                let files = files.into_iter().map(|f| (f.path, f.data.into())).collect();
+                let result = engine.import_files(&table, files).await;
+                done(&scope, &engine, id, started, result)
+            }
+        };
         post(&scope, &response);
     }
 }
@@ -170,6 +189,26 @@ async fn run_sql(
     if messages.len() > 1 {
         output.message = Some(messages.join("\n"));
     }
+    done(scope, engine, id, started, Ok(output))
+}
+
+/// The answer to a request that produced `result`, begun at `started`.
+fn done(
+    scope: &DedicatedWorkerGlobalScope,
+    engine: &Engine,
+    id: u64,
+    started: f64,
+    result: Result<Output, EngineError>,
+) -> Response {
+    let output = match result {
+        Ok(output) => output,
+        Err(e) => {
+            return Response::Failed {
+                id,
+                message: e.to_string(),
+            };
+        }
+    };
     let engine_ms = now(scope) - started;
     match to_ipc(&output.schema, &output.batches) {
         Ok(ipc) => Response::Done {
