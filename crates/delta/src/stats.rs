@@ -22,7 +22,8 @@ pub fn num_records(add: &Add) -> Option<i64> {
     stats.get("numRecords")?.as_i64()
 }
 
-fn has_min_max(data_type: &DataType) -> bool {
+/// Whether files record min/max values for columns of this type.
+pub fn has_min_max(data_type: &DataType) -> bool {
     use DataType::*;
     matches!(
         data_type,

@@ -22,12 +22,18 @@ const SAFE_RETENTION_HOURS: f64 = 168.0;
 const RETENTION_CHECK: &str = "spark.databricks.delta.retentionDurationCheck.enabled";
 const AUTO_MERGE: &str = "spark.databricks.delta.schema.autoMerge.enabled";
 const SIMULATED_TIME: &str = "lakelab.simulated_time";
+const TXN_APP_ID: &str = "spark.databricks.delta.write.txnAppId";
+const TXN_VERSION: &str = "spark.databricks.delta.write.txnVersion";
 
 /// The Delta settings of a session.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub retention_check: bool,
     pub auto_merge: bool,
+    /// Idempotent writes: the application and version the next writes carry
+    /// (`spark.databricks.delta.write.txnAppId` / `txnVersion`).
+    pub txn_app_id: Option<String>,
+    pub txn_version: Option<i64>,
 }
 
 impl Default for Settings {
@@ -35,6 +41,8 @@ impl Default for Settings {
         Settings {
             retention_check: true,
             auto_merge: false,
+            txn_app_id: None,
+            txn_version: None,
         }
     }
 }
@@ -92,6 +100,18 @@ impl Engine {
         if key.eq_ignore_ascii_case(SIMULATED_TIME) {
             return self.set_simulated_time(value);
         }
+        if key.eq_ignore_ascii_case(TXN_APP_ID) {
+            self.settings.borrow_mut().txn_app_id =
+                Some(value.to_owned()).filter(|v| !v.is_empty());
+            return Ok(Output::message(format!("{key} = {value}")));
+        }
+        if key.eq_ignore_ascii_case(TXN_VERSION) {
+            let version = value.parse().map_err(|_| {
+                EngineError::Invalid(format!("{key} takes a version number, not {value}"))
+            })?;
+            self.settings.borrow_mut().txn_version = Some(version);
+            return Ok(Output::message(format!("{key} = {version}")));
+        }
         let on = match value.to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
@@ -108,7 +128,8 @@ impl Engine {
             settings.auto_merge = on;
         } else {
             return Err(EngineError::Unsupported(format!(
-                "unknown setting {key}; Lakelab knows {RETENTION_CHECK}, {AUTO_MERGE} and {SIMULATED_TIME}"
+                "unknown setting {key}; Lakelab knows {RETENTION_CHECK}, {AUTO_MERGE}, {TXN_APP_ID}, \
+                 {TXN_VERSION} and {SIMULATED_TIME}"
             )));
         }
         Ok(Output::message(format!("{key} = {on}")))

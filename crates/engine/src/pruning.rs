@@ -15,6 +15,7 @@ use datafusion::common::pruning::PruningStatistics;
 use datafusion::common::{Column, ScalarValue};
 use lakelab_delta::Add;
 use lakelab_delta::data::cast_column;
+use lakelab_delta::stats::has_min_max;
 
 /// Statistics of a list of files, one "container" per file.
 pub(crate) struct FileStats {
@@ -23,22 +24,6 @@ pub(crate) struct FileStats {
     max: HashMap<String, ArrayRef>,
     nulls: HashMap<String, ArrayRef>,
     rows: Option<ArrayRef>,
-}
-
-fn has_min_max(data_type: &DataType) -> bool {
-    use DataType::*;
-    matches!(
-        data_type,
-        Int8 | Int16
-            | Int32
-            | Int64
-            | Float32
-            | Float64
-            | Decimal128(_, _)
-            | Utf8
-            | Date32
-            | Timestamp(_, _)
-    )
 }
 
 /// The type a stats value is decoded as: timestamps without their zone

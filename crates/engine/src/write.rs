@@ -343,6 +343,23 @@ impl Engine {
         if overwrite {
             refuse_if_append_only(name, &snapshot, "INSERT OVERWRITE")?;
         }
+        // An idempotent write (txnAppId / txnVersion) that already landed is skipped.
+        let txn = {
+            let settings = self.settings.borrow();
+            settings.txn_app_id.clone().zip(settings.txn_version)
+        };
+        if let Some((app, version)) = &txn
+            && snapshot
+                .txn_version(app)
+                .is_some_and(|done| done >= *version)
+        {
+            return Ok(Output::rows(
+                counts(&[("num_affected_rows", 0), ("num_inserted_rows", 0)])?,
+                format!(
+                    "skipped: application {app} already wrote version {version} to {name}; nothing committed"
+                ),
+            ));
+        }
         let read_version = snapshot.version;
         let evolved = match evolved_schema {
             Some(schema_string) => {
@@ -367,6 +384,13 @@ impl Engine {
             .metric("numOutputRows", count)
             .metric("numOutputBytes", bytes(&adds));
         let mut commit = crate::expectations::record(commit, &expectations);
+        if let Some((app_id, version)) = txn {
+            commit.actions.push(Action::Txn(lakelab_delta::Txn {
+                app_id,
+                version,
+                last_updated: Some(now_ms()),
+            }));
+        }
         if let Some(metadata) = evolved {
             commit = commit.parameter("mergeSchema", "true");
             commit.actions.push(Action::Metadata(metadata));

@@ -541,3 +541,25 @@ async fn schema_evolves_only_when_merge_schema_is_on() {
         "3"
     );
 }
+
+#[tokio::test]
+async fn idempotent_writes_skip_a_version_already_committed() {
+    let (_, engine) = orders().await;
+    run(
+        &engine,
+        "SET spark.databricks.delta.write.txnAppId = 'nightly-load'",
+    )
+    .await;
+    run(&engine, "SET spark.databricks.delta.write.txnVersion = 7").await;
+    run(&engine, "INSERT INTO orders VALUES (4, 'di', 40.0)").await;
+    // The job retries after a crash: the same version is a no-op.
+    let again = run(&engine, "INSERT INTO orders VALUES (4, 'di', 40.0)").await;
+    assert!(
+        again.message.unwrap().starts_with("skipped"),
+        "nothing written twice"
+    );
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "4");
+    run(&engine, "SET spark.databricks.delta.write.txnVersion = 8").await;
+    run(&engine, "INSERT INTO orders VALUES (5, 'ed', 50.0)").await;
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "5");
+}
