@@ -5,6 +5,7 @@ history, and the protocol. Values are encoded as Lakelab's JSON output does."""
 import datetime
 import decimal
 import json
+import os
 import sys
 
 from deltalake import DeltaTable
@@ -39,8 +40,12 @@ def main():
             "files": len(table.file_uris()),
             "schema": [f.name for f in table.schema().fields],
         }
-    print(json.dumps(out))
+    print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":
     main()
+    # deltalake 1.6.6 sometimes aborts while the interpreter shuts down
+    # ("terminate called without an active exception", from its runtime's
+    # threads), after all output is written: leave without the teardown.
+    os._exit(0)
