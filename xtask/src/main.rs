@@ -120,9 +120,13 @@ fn test() -> Result {
     )?;
     // The interoperability test reads Lakelab's tables with delta-rs.
     let python = setup::delta_rs_python()?;
+    let fixtures = fixtures_dir()?;
     tally.cargo_test_with(
         &["test", "--workspace", "--exclude", "lakelab-e2e"],
-        &[("LAKELAB_PYTHON", python.as_os_str())],
+        &[
+            ("LAKELAB_PYTHON", python.as_os_str()),
+            ("LAKELAB_FIXTURES", fixtures.as_os_str()),
+        ],
     )?;
     // wasm-bindgen-test suites in headless Chromium (OPFS in a dedicated worker).
     tally.cargo_test(&[
@@ -136,15 +140,36 @@ fn test() -> Result {
     ])?;
     run("trunk", &["build", "--release"])?;
     report_sizes();
-    tally.cargo_test(&[
-        "test",
-        "-p",
-        "lakelab-e2e",
-        "--",
-        "--test-threads=1",
-        "--nocapture",
-    ])?;
+    tally.cargo_test_with(
+        &[
+            "test",
+            "-p",
+            "lakelab-e2e",
+            "--",
+            "--test-threads=1",
+            "--nocapture",
+        ],
+        &[("LAKELAB_FIXTURES", fixtures.as_os_str())],
+    )?;
     tally.finish()
+}
+
+/// The reference tables other tools wrote (`shared/fixtures`, read in place):
+/// `LAKELAB_FIXTURES` if set, else the nearest `shared/fixtures` above the
+/// project (a clone may live deeper than the workplace's own checkout), else
+/// the workplace's `/work/shared/fixtures`.
+fn fixtures_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("LAKELAB_FIXTURES") {
+        return Ok(PathBuf::from(dir));
+    }
+    root()
+        .ancestors()
+        .map(|a| a.join("shared/fixtures"))
+        .chain([PathBuf::from("/work/shared/fixtures")])
+        .find(|d| d.join("delta").is_dir())
+        .ok_or_else(|| {
+            "cannot find shared/fixtures (the reference Delta tables); set LAKELAB_FIXTURES".into()
+        })
 }
 
 /// Delta throughput (append, MERGE, time travel): natively, then in headless

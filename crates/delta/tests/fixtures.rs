@@ -15,7 +15,10 @@ use lakelab_store::LocalStore;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    // Where xtask found them; else beside the project, as in its own checkout.
+    std::env::var_os("LAKELAB_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"))
 }
 
 fn tables() -> Vec<(PathBuf, Value)> {

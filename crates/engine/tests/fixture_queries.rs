@@ -7,7 +7,6 @@
 #[path = "../../delta/tests/rows.rs"]
 mod rows;
 
-use std::path::Path;
 use std::rc::Rc;
 
 use lakelab_engine::Engine;
@@ -16,7 +15,7 @@ use serde_json::Value;
 
 #[tokio::test(flavor = "current_thread")]
 async fn fixture_queries_match_at_every_version() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/delta");
+    let dir = fixtures().join("delta");
     let engine = Engine::open_at(Rc::new(LocalStore::new(&dir).unwrap()), "")
         .await
         .unwrap();
@@ -73,4 +72,14 @@ async fn fixture_queries_match_at_every_version() {
         }
     }
     assert!(checked > 40, "only {checked} queries checked");
+}
+
+/// The reference tables: where xtask found them (`LAKELAB_FIXTURES`), else
+/// beside the project, as in its own checkout.
+fn fixtures() -> std::path::PathBuf {
+    std::env::var_os("LAKELAB_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+        })
 }

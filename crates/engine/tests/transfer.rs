@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{Cursor, Write};
-use std::path::Path;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -62,8 +61,7 @@ async fn an_exported_table_imports_with_its_history() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_delta_rs_table_folder_imports() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/delta/partitioned_date");
+    let dir = fixtures().join("delta/partitioned_date");
     let mut files = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
@@ -152,4 +150,14 @@ async fn bad_zips_are_refused_and_leave_nothing() {
         "no files left behind"
     );
     assert!(engine.tables().is_empty());
+}
+
+/// The reference tables: where xtask found them (`LAKELAB_FIXTURES`), else
+/// beside the project, as in its own checkout.
+fn fixtures() -> std::path::PathBuf {
+    std::env::var_os("LAKELAB_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+        })
 }

@@ -33,8 +33,7 @@ fn zip_fixture(dir: &Path, out: &Path) -> Result<()> {
 
 #[tokio::test]
 async fn a_delta_rs_table_imports_from_a_zip_and_exports_again() -> Result<()> {
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/delta/simple_append");
+    let fixture = fixtures().join("delta/simple_append");
     let dir = tempfile::tempdir()?;
     let zip = dir.path().join("simple_append.zip");
     zip_fixture(&fixture, &zip)?;
@@ -73,4 +72,14 @@ async fn a_delta_rs_table_imports_from_a_zip_and_exports_again() -> Result<()> {
         "{status}"
     );
     app.close().await
+}
+
+/// The reference tables: where xtask found them (`LAKELAB_FIXTURES`), else
+/// beside the project, as in its own checkout.
+fn fixtures() -> std::path::PathBuf {
+    std::env::var_os("LAKELAB_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+        })
 }
