@@ -35,7 +35,7 @@ fn map_column(rows: &[Option<&serde_json::Map<String, Value>>]) -> Result<ArrayR
     Ok(Arc::new(builder.finish()))
 }
 
-pub(crate) async fn history(table: &Table, limit: Option<usize>) -> Result<Output> {
+pub(crate) async fn history(name: &str, table: &Table, limit: Option<usize>) -> Result<Output> {
     let commits = table.history(limit).await?;
     let mut version = Int64Builder::new();
     let mut timestamp = TimestampMillisecondBuilder::new().with_timezone("+00:00");
@@ -72,7 +72,7 @@ pub(crate) async fn history(table: &Table, limit: Option<usize>) -> Result<Outpu
         ("userMetadata", nulls()),
         ("engineInfo", Arc::new(engine.finish())),
     ])?;
-    let message = format!("{} versions of {}", commits.len(), table.root());
+    let message = format!("{} versions of {name}", commits.len());
     Ok(Output::rows(batch, message))
 }
 

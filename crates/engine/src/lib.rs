@@ -161,7 +161,7 @@ impl Engine {
             DeltaStatement::DescribeHistory { table, limit } => {
                 let name = sql_text::object_table_name(&table)?;
                 let (table, _) = self.catalog.get(&name)?;
-                describe::history(&table, limit).await
+                describe::history(&name, &table, limit).await
             }
             DeltaStatement::DescribeDetail { table } => {
                 let name = sql_text::object_table_name(&table)?;

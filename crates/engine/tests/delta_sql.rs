@@ -563,3 +563,25 @@ async fn idempotent_writes_skip_a_version_already_committed() {
     run(&engine, "INSERT INTO orders VALUES (5, 'ed', 50.0)").await;
     assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "5");
 }
+
+#[tokio::test]
+async fn two_sessions_on_one_store_follow_the_conflict_rules() {
+    let (store, first) = orders().await;
+    let second = Engine::open(store.clone()).await.unwrap();
+    // Both have read version 1. The second appends: a blind append.
+    run(&second, "INSERT INTO orders VALUES (4, 'di', 40.0)").await;
+    // The first appends too, from its stale snapshot: no conflict, it lands after.
+    let out = run(&first, "INSERT INTO orders VALUES (5, 'ed', 50.0)").await;
+    assert!(out.message.unwrap().ends_with("(version 3)"));
+    // The second deletes from version 2's view, but rows were added since it read.
+    let err = fail(&second, "DELETE FROM orders WHERE amount > 25")
+        .await
+        .to_string();
+    assert!(err.starts_with("ConcurrentAppendException"), "{err}");
+    // Nothing was lost: both appends are there, and the failed DELETE changed nothing.
+    let reopened = Engine::open(store).await.unwrap();
+    assert_eq!(one(&reopened, "SELECT count(*) FROM orders").await, "5");
+    // Run again on a fresh view, the DELETE goes through.
+    run(&second, "DELETE FROM orders WHERE amount > 25").await;
+    assert_eq!(one(&second, "SELECT count(*) FROM orders").await, "2");
+}
