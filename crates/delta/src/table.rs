@@ -167,9 +167,9 @@ impl Table {
         })
     }
 
-    /// RESTORE: makes the table read as it did at `target`, in one commit.
-    /// Fails (writing nothing) if a file the old version needs is gone.
-    pub async fn restore(&self, current: &Snapshot, target: &Snapshot) -> Result<CommitOutcome> {
+    /// The RESTORE commit: makes the table read as it did at `target`, with
+    /// Delta's restore metrics. Fails if a file the old version needs is gone.
+    pub async fn restore_commit(&self, current: &Snapshot, target: &Snapshot) -> Result<Commit> {
         check_writable(&current.protocol)?;
         let now = now_ms();
         let mut restored = Vec::new();
@@ -219,7 +219,7 @@ impl Table {
         }
         c.actions.extend(removed.into_iter().map(Action::Remove));
         c.actions.extend(restored.into_iter().map(Action::Add));
-        self.commit(c).await
+        Ok(c)
     }
 }
 

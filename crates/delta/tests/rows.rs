@@ -12,6 +12,13 @@ pub fn canonical(row: &Value) -> String {
     serde_json::to_string(row).unwrap()
 }
 
+/// A fixture's expected rows (a JSON array of objects), in the same form as [`sorted_rows`].
+pub fn expected(rows: &Value) -> Vec<String> {
+    let mut out: Vec<String> = rows.as_array().unwrap().iter().map(canonical).collect();
+    out.sort();
+    out
+}
+
 pub fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
     let mut out = Vec::new();
     for batch in batches {

@@ -273,7 +273,8 @@ async fn restore_brings_back_an_old_version_in_one_commit() {
     append(&table, &[3], "eu").await;
     let current = table.snapshot().await.unwrap();
     let target = table.snapshot_at(1).await.unwrap();
-    let outcome = table.restore(&current, &target).await.unwrap();
+    let restore = table.restore_commit(&current, &target).await.unwrap();
+    let outcome = table.commit(restore).await.unwrap();
     assert_eq!(outcome.version, 3);
     assert_eq!(ids(&table, None).await, vec![1, 2]);
     let history = table.history(Some(1)).await.unwrap();

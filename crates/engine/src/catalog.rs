@@ -196,9 +196,12 @@ impl Catalog {
 
     /// Fails with the reason if `name` is a stored table that cannot be read.
     pub(crate) fn check_readable(&self, name: &str) -> Result<()> {
-        match self.get(name) {
-            Err(EngineError::NoSuchTable(_)) | Ok(_) => Ok(()),
-            Err(e) => Err(e),
+        match self.tables.borrow().get(name) {
+            Some(Entry::Broken { reason }) => Err(EngineError::UnreadableTable {
+                name: name.to_owned(),
+                reason: reason.clone(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -315,6 +318,7 @@ impl Catalog {
             partition_columns: snapshot.partition_columns().to_vec(),
             files,
             reports: self.reports.clone(),
+            stats: Default::default(),
         })
     }
 

@@ -17,10 +17,12 @@ use serde_json::json;
 use crate::delta_sql::{Merge, MergeClause};
 use crate::provider::DeltaProvider;
 use crate::sql_text::{object_table_name, quote};
+use crate::temporary::TemporaryTables;
 use crate::write::{counts, refuse_if_append_only};
 use crate::{Engine, EngineError, Output, Result, real_now_ms};
 
 const TARGET: &str = "__lakelab_target";
+const SOURCE: &str = "__lakelab_merge_source";
 const SOURCE_FLAG: &str = "__lakelab_source";
 const FILE: &str = "__lakelab_file";
 const ROW: &str = "__lakelab_row";
@@ -56,7 +58,7 @@ struct Rewrite {
 impl Engine {
     /// Registers the table's rows with two extra columns: the file each row
     /// is in (its index in `provider.files`) and a row number.
-    fn register_target(&self, provider: &DeltaProvider) -> Result<()> {
+    fn register_target(&self, provider: &DeltaProvider) -> Result<TemporaryTables<'_>> {
         let mut fields: Vec<Field> = provider
             .schema
             .fields()
@@ -78,10 +80,43 @@ impl Engine {
                 batches.push(RecordBatch::try_new(schema.clone(), columns)?);
             }
         }
-        self.ctx.deregister_table(TARGET)?;
-        self.ctx
-            .register_table(TARGET, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
-        Ok(())
+        let mut temporary = TemporaryTables::new(&self.ctx);
+        temporary.register(TARGET, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        Ok(temporary)
+    }
+
+    /// The copy-on-write core of DELETE and UPDATE: finds the files holding a
+    /// row that matches `predicate` and what rows should replace them
+    /// (`select` writes that query from the columns and the file list).
+    /// `None` if no row matches.
+    async fn rewrite_matching(
+        &self,
+        name: &str,
+        table: &Table,
+        snapshot: &Snapshot,
+        qualifier: &str,
+        predicate: &str,
+        select: &dyn Fn(&[String], &str) -> String,
+    ) -> Result<Option<(i64, Rewrite)>> {
+        let provider = self.catalog.provider(table, snapshot, name).await?;
+        let _target = self.register_target(&provider)?;
+        let matched = self.matches_per_file(qualifier, predicate).await?;
+        let count: i64 = matched.values().sum();
+        if count == 0 {
+            return Ok(None);
+        }
+        let columns: Vec<String> = provider
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let (_, rows) = self.query(&select(&columns, &file_list(&matched))).await?;
+        let removed = matched
+            .keys()
+            .map(|&i| provider.files[i as usize].add.clone())
+            .collect();
+        Ok(Some((count, Rewrite { removed, rows })))
     }
 
     /// Rows per file matching `predicate` (files with none are absent).
@@ -135,9 +170,8 @@ impl Engine {
                 .map(|a| Action::Remove(Remove::of(a, now, true))),
         );
         commit.actions.extend(adds.into_iter().map(Action::Add));
-        let outcome = table.commit(commit).await;
-        self.after_commit(name).await?;
-        Ok((outcome?.version, added, removed))
+        let outcome = self.commit(name, table, commit).await?;
+        Ok((outcome.version, added, removed))
     }
 
     pub(crate) async fn delete(&self, delete: &Delete) -> Result<Output> {
@@ -152,43 +186,38 @@ impl Engine {
             .selection
             .as_ref()
             .map_or("TRUE".to_owned(), |e| e.to_string());
-        let provider = self.catalog.provider(&table, &snapshot, &name).await?;
-        self.register_target(&provider)?;
-        let result = async {
-            let matched = self.matches_per_file(&qualifier, &predicate).await?;
-            let deleted: i64 = matched.values().sum();
-            if deleted == 0 {
-                return Ok(Output::rows(
-                    counts(&[("num_affected_rows", 0)])?,
-                    format!("no rows of {name} matched; nothing committed"),
-                ));
-            }
-            let files = file_list(&matched);
-            let keep = format!(
+        let keep = |columns: &[String], files: &str| {
+            let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+            format!(
                 "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({files}) AND NOT coalesce(({predicate}), false)",
-                column_list(&provider, None),
+                columns.join(", "),
                 quote(&qualifier)
-            );
-            let (_, rows) = self.query(&keep).await?;
-            let copied: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
-            let rewrite = Rewrite {
-                removed: matched.keys().map(|&i| provider.files[i as usize].add.clone()).collect(),
-                rows,
-            };
-            let commit = Commit::new("DELETE", Some(snapshot.version))
-                .parameter("predicate", json!([predicate]).to_string())
-                .metric("numDeletedRows", deleted)
-                .metric("numCopiedRows", copied)
-                .metric("executionTimeMs", real_now_ms() - started);
-            let (version, _, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
-            Ok(Output::rows(
-                counts(&[("num_affected_rows", deleted)])?,
-                format!("deleted {deleted} rows from {name} ({removed} files rewritten, version {version})"),
-            ))
-        }
-        .await;
-        self.ctx.deregister_table(TARGET)?;
-        result
+            )
+        };
+        let Some((deleted, rewrite)) = self
+            .rewrite_matching(&name, &table, &snapshot, &qualifier, &predicate, &keep)
+            .await?
+        else {
+            return Ok(Output::rows(
+                counts(&[("num_affected_rows", 0)])?,
+                format!("no rows of {name} matched; nothing committed"),
+            ));
+        };
+        let copied: i64 = rewrite.rows.iter().map(|b| b.num_rows() as i64).sum();
+        let commit = Commit::new("DELETE", Some(snapshot.version))
+            .parameter("predicate", json!([predicate]).to_string())
+            .metric("numDeletedRows", deleted)
+            .metric("numCopiedRows", copied)
+            .metric("executionTimeMs", real_now_ms() - started);
+        let (version, _, removed) = self
+            .commit_rewrite(&name, &table, &snapshot, rewrite, commit)
+            .await?;
+        Ok(Output::rows(
+            counts(&[("num_affected_rows", deleted)])?,
+            format!(
+                "deleted {deleted} rows from {name} ({removed} files rewritten, version {version})"
+            ),
+        ))
     }
 
     pub(crate) async fn update(&self, update: &Update) -> Result<Output> {
@@ -213,52 +242,55 @@ impl Engine {
             let column = column_of(&snapshot, column.0.last().and_then(|p| p.as_ident()))?;
             set.insert(column, a.value.to_string());
         }
-        let provider = self.catalog.provider(&table, &snapshot, &name).await?;
-        self.register_target(&provider)?;
-        let result = async {
-            let matched = self.matches_per_file(&qualifier, &predicate).await?;
-            let updated: i64 = matched.values().sum();
-            if updated == 0 {
-                return Ok(Output::rows(
-                    counts(&[("num_affected_rows", 0)])?,
-                    format!("no rows of {name} matched; nothing committed"),
-                ));
-            }
-            let projection = |column: &str| match set.get(column) {
-                Some(value) => format!(
-                    "CASE WHEN coalesce(({predicate}), false) THEN ({value}) ELSE {} END AS {}",
-                    quote(column),
-                    quote(column)
-                ),
-                None => quote(column),
-            };
-            let columns: Vec<String> = provider.schema.fields().iter().map(|f| projection(f.name())).collect();
-            let sql = format!(
-                "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({})",
-                columns.join(", "),
-                quote(&qualifier),
-                file_list(&matched)
-            );
-            let (_, rows) = self.query(&sql).await?;
-            let total: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
-            let rewrite = Rewrite {
-                removed: matched.keys().map(|&i| provider.files[i as usize].add.clone()).collect(),
-                rows,
-            };
-            let commit = Commit::new("UPDATE", Some(snapshot.version))
-                .parameter("predicate", json!([predicate]).to_string())
-                .metric("numUpdatedRows", updated)
-                .metric("numCopiedRows", total - updated)
-                .metric("executionTimeMs", real_now_ms() - started);
-            let (version, _, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
-            Ok(Output::rows(
-                counts(&[("num_affected_rows", updated)])?,
-                format!("updated {updated} rows of {name} ({removed} files rewritten, version {version})"),
-            ))
-        }
-        .await;
-        self.ctx.deregister_table(TARGET)?;
-        result
+        let updated_rows = |columns: &[String], files: &str| {
+            let projection: Vec<String> = columns
+                .iter()
+                .map(|column| match set.get(column) {
+                    Some(value) => format!(
+                        "CASE WHEN coalesce(({predicate}), false) THEN ({value}) ELSE {} END AS {}",
+                        quote(column),
+                        quote(column)
+                    ),
+                    None => quote(column),
+                })
+                .collect();
+            format!(
+                "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({files})",
+                projection.join(", "),
+                quote(&qualifier)
+            )
+        };
+        let Some((updated, rewrite)) = self
+            .rewrite_matching(
+                &name,
+                &table,
+                &snapshot,
+                &qualifier,
+                &predicate,
+                &updated_rows,
+            )
+            .await?
+        else {
+            return Ok(Output::rows(
+                counts(&[("num_affected_rows", 0)])?,
+                format!("no rows of {name} matched; nothing committed"),
+            ));
+        };
+        let total: i64 = rewrite.rows.iter().map(|b| b.num_rows() as i64).sum();
+        let commit = Commit::new("UPDATE", Some(snapshot.version))
+            .parameter("predicate", json!([predicate]).to_string())
+            .metric("numUpdatedRows", updated)
+            .metric("numCopiedRows", total - updated)
+            .metric("executionTimeMs", real_now_ms() - started);
+        let (version, _, removed) = self
+            .commit_rewrite(&name, &table, &snapshot, rewrite, commit)
+            .await?;
+        Ok(Output::rows(
+            counts(&[("num_affected_rows", updated)])?,
+            format!(
+                "updated {updated} rows of {name} ({removed} files rewritten, version {version})"
+            ),
+        ))
     }
 
     pub(crate) async fn merge(&self, merge: Merge) -> Result<Output> {
@@ -282,219 +314,266 @@ impl Engine {
         let started = real_now_ms();
         let (source_sql, s) = source_relation(&merge.source)?;
         let provider = self.catalog.provider(&table, &snapshot, &name).await?;
-        self.register_target(&provider)?;
-        let result = async {
-            let (source_schema, _) = self.query(&format!("SELECT * FROM {source_sql} LIMIT 0")).await?;
-            let (_, n) = self.query(&format!("SELECT count(*) FROM {source_sql}")).await?;
-            let source_rows = n.first().map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0));
-            let source = format!("(SELECT *, TRUE AS {SOURCE_FLAG} FROM {source_sql}) AS {}", quote(&s));
-            let target = format!("{TARGET} AS {}", quote(&t));
-            let on = merge.on.to_string();
+        let mut temporary = self.register_target(&provider)?;
+        // The source runs once, before anything changes (it may read the target).
+        let (source_schema, source_batches) =
+            self.query(&format!("SELECT * FROM {source_sql}")).await?;
+        let source_rows: i64 = source_batches.iter().map(|b| b.num_rows() as i64).sum();
+        temporary.register(
+            SOURCE,
+            Arc::new(MemTable::try_new(
+                source_schema.clone(),
+                vec![source_batches],
+            )?),
+        )?;
+        let source = format!(
+            "(SELECT *, TRUE AS {SOURCE_FLAG} FROM {SOURCE}) AS {}",
+            quote(&s)
+        );
+        let target = format!("{TARGET} AS {}", quote(&t));
+        let on = merge.on.to_string();
 
-            // Which matched clause applies to each (target row, source row) pair.
-            let matched: Vec<(usize, &MergeClause)> = merge
-                .clauses
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| !matches!(c, MergeClause::Insert { .. }))
-                .collect();
-            let action = {
-                let mut case = format!("CASE WHEN {}.{SOURCE_FLAG} IS NULL THEN 0", quote(&s));
-                for (i, clause) in &matched {
-                    let condition = match clause {
-                        MergeClause::Update { condition, .. } | MergeClause::Delete { condition } => condition,
-                        MergeClause::Insert { .. } => &None,
-                    };
-                    let condition = condition.as_ref().map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
-                    case.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
-                }
-                case + " ELSE 0 END"
-            };
-            let mut touched: BTreeMap<u32, i64> = BTreeMap::new();
-            let (mut updated, mut deleted) = (0i64, 0i64);
-            if has_matched {
-                let sql = format!(
-                    "SELECT {FILE}, {ROW}, {action} AS a FROM {target} JOIN {source} ON {on}"
-                );
-                let (_, pairs) = self.query(&sql).await?;
-                let mut per_row: BTreeMap<u64, (u32, i64, usize)> = BTreeMap::new();
-                for b in &pairs {
-                    let (files, rows, actions) = (
-                        b.column(0).as_primitive::<UInt32Type>(),
-                        b.column(1).as_primitive::<UInt64Type>(),
-                        b.column(2).as_primitive::<Int64Type>(),
-                    );
-                    for i in 0..b.num_rows() {
-                        let entry = per_row.entry(rows.value(i)).or_insert((files.value(i), 0, 0));
-                        entry.1 = entry.1.max(actions.value(i));
-                        entry.2 += 1;
+        // Which matched clause applies to each (target row, source row) pair.
+        let matched: Vec<(usize, &MergeClause)> = merge
+            .clauses
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !matches!(c, MergeClause::Insert { .. }))
+            .collect();
+        let action = {
+            let mut case = format!("CASE WHEN {}.{SOURCE_FLAG} IS NULL THEN 0", quote(&s));
+            for (i, clause) in &matched {
+                let condition = match clause {
+                    MergeClause::Update { condition, .. } | MergeClause::Delete { condition } => {
+                        condition
                     }
-                }
-                let only_unconditional_delete = matches!(matched.as_slice(), [(_, MergeClause::Delete { condition: None })]);
-                if !only_unconditional_delete && per_row.values().any(|(_, _, n)| *n > 1) {
-                    return Err(EngineError::MergeAmbiguous);
-                }
-                for (file, a, _) in per_row.values() {
-                    if *a == 0 {
-                        continue;
-                    }
-                    *touched.entry(*file).or_default() += 1;
-                    match &merge.clauses[*a as usize - 1] {
-                        MergeClause::Delete { .. } => deleted += 1,
-                        _ => updated += 1,
-                    }
-                }
-            }
-
-            let columns: Vec<String> = provider.schema.fields().iter().map(|f| f.name().clone()).collect();
-            let mut rows = Vec::new();
-            if !touched.is_empty() {
-                let deletes: Vec<String> = matched
-                    .iter()
-                    .filter(|(_, c)| matches!(c, MergeClause::Delete { .. }))
-                    .map(|(i, _)| (i + 1).to_string())
-                    .collect();
-                let mut projection = Vec::new();
-                for column in &columns {
-                    let mut arms = String::new();
-                    for (i, clause) in &matched {
-                        let MergeClause::Update { assignments, .. } = clause else { continue };
-                        let value = match assignments {
-                            None => {
-                                source_column(&source_schema, column, &s)?
-                            }
-                            Some(list) => match list.iter().find(|a| assigned_column(a) == Some(column.as_str())) {
-                                Some(a) => format!("({})", a.value),
-                                None => continue,
-                            },
-                        };
-                        arms.push_str(&format!(" WHEN {} THEN {value}", i + 1));
-                    }
-                    let kept = format!("{}.{}", quote(&t), quote(column));
-                    projection.push(if arms.is_empty() {
-                        format!("{kept} AS {}", quote(column))
-                    } else {
-                        format!("CASE {action}{arms} ELSE {kept} END AS {}", quote(column))
-                    });
-                }
-                let not_deleted = if deletes.is_empty() {
-                    String::new()
-                } else {
-                    format!(" AND ({action}) NOT IN ({})", deletes.join(", "))
+                    MergeClause::Insert { .. } => &None,
                 };
-                let sql = format!(
-                    "SELECT {} FROM {target} LEFT JOIN {source} ON {on} WHERE {}.{FILE} IN ({}){not_deleted}",
-                    projection.join(", "),
-                    quote(&t),
-                    file_list(&touched)
+                let condition = condition
+                    .as_ref()
+                    .map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
+                case.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
+            }
+            case + " ELSE 0 END"
+        };
+        let mut touched: BTreeMap<u32, i64> = BTreeMap::new();
+        let (mut updated, mut deleted) = (0i64, 0i64);
+        if has_matched {
+            let sql =
+                format!("SELECT {FILE}, {ROW}, {action} AS a FROM {target} JOIN {source} ON {on}");
+            let (_, pairs) = self.query(&sql).await?;
+            let mut per_row: BTreeMap<u64, (u32, i64, usize)> = BTreeMap::new();
+            for b in &pairs {
+                let (files, rows, actions) = (
+                    b.column(0).as_primitive::<UInt32Type>(),
+                    b.column(1).as_primitive::<UInt64Type>(),
+                    b.column(2).as_primitive::<Int64Type>(),
                 );
-                rows = self.query(&sql).await?.1;
+                for i in 0..b.num_rows() {
+                    let entry = per_row
+                        .entry(rows.value(i))
+                        .or_insert((files.value(i), 0, 0));
+                    entry.1 = entry.1.max(actions.value(i));
+                    entry.2 += 1;
+                }
             }
-            let rewritten: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
-
-            // Source rows matching no target row, by the first NOT MATCHED clause that applies.
-            let inserts: Vec<(usize, &MergeClause)> = merge
-                .clauses
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| matches!(c, MergeClause::Insert { .. }))
-                .collect();
-            let mut inserted = 0i64;
-            if !inserts.is_empty() {
-                let mut which = "CASE".to_owned();
-                for (i, clause) in &inserts {
-                    let MergeClause::Insert { condition, .. } = clause else { continue };
-                    let condition = condition.as_ref().map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
-                    which.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
-                }
-                which.push_str(" ELSE 0 END");
-                let mut projection = Vec::new();
-                for column in &columns {
-                    let mut case = format!("CASE {which}");
-                    for (i, clause) in &inserts {
-                        let MergeClause::Insert { columns: names, values, .. } = clause else { continue };
-                        let value = match names {
-                            None => source_column(&source_schema, column, &s)?,
-                            Some(names) => match names.iter().position(|n| ident_is(n, column)) {
-                                Some(p) => format!("({})", values[p]),
-                                None => "NULL".into(),
-                            },
-                        };
-                        case.push_str(&format!(" WHEN {} THEN {value}", i + 1));
-                    }
-                    projection.push(format!("{case} END AS {}", quote(column)));
-                }
-                for (_, clause) in &inserts {
-                    if let MergeClause::Insert { columns: Some(names), .. } = clause {
-                        for n in names {
-                            column_of(&snapshot, Some(n))?;
-                        }
-                    }
-                }
-                let sql = format!(
-                    "SELECT {} FROM {source} LEFT JOIN {target} ON {on} WHERE {}.{ROW} IS NULL AND ({which}) <> 0",
-                    projection.join(", "),
-                    quote(&t)
-                );
-                let new_rows = self.query(&sql).await?.1;
-                inserted = new_rows.iter().map(|b| b.num_rows() as i64).sum();
-                rows.extend(new_rows);
+            let only_unconditional_delete = matches!(
+                matched.as_slice(),
+                [(_, MergeClause::Delete { condition: None })]
+            );
+            if !only_unconditional_delete && per_row.values().any(|(_, _, n)| *n > 1) {
+                return Err(EngineError::MergeAmbiguous);
             }
-            if touched.is_empty() && inserted == 0 {
-                return Ok(Output::rows(
-                    counts(&[("num_affected_rows", 0), ("num_updated_rows", 0), ("num_deleted_rows", 0), ("num_inserted_rows", 0)])?,
-                    format!("MERGE changed no rows of {name}; nothing committed"),
-                ));
-            }
-            let copied = rewritten - updated;
-            let clause_json = |c: &MergeClause| {
-                let (kind, condition) = match c {
-                    MergeClause::Update { condition, .. } => ("update", condition),
-                    MergeClause::Delete { condition } => ("delete", condition),
-                    MergeClause::Insert { condition, .. } => ("insert", condition),
-                };
-                let mut o = serde_json::Map::new();
-                if let Some(p) = condition {
-                    o.insert("predicate".into(), json!(p.to_string()));
+            for (file, a, _) in per_row.values() {
+                if *a == 0 {
+                    continue;
                 }
-                o.insert("actionType".into(), json!(kind));
-                serde_json::Value::Object(o)
-            };
-            let matched_json: Vec<_> = matched.iter().map(|(_, c)| clause_json(c)).collect();
-            let inserts_json: Vec<_> = inserts.iter().map(|(_, c)| clause_json(c)).collect();
-            let rewrite = Rewrite {
-                removed: touched.keys().map(|&i| provider.files[i as usize].add.clone()).collect(),
-                rows,
-            };
-            let commit = Commit::new("MERGE", Some(snapshot.version))
-                .parameter("predicate", json!([on]).to_string())
-                .parameter("matchedPredicates", json!(matched_json).to_string())
-                .parameter("notMatchedPredicates", json!(inserts_json).to_string())
-                .metric("numSourceRows", source_rows)
-                .metric("numTargetRowsInserted", inserted)
-                .metric("numTargetRowsUpdated", updated)
-                .metric("numTargetRowsDeleted", deleted)
-                .metric("numTargetRowsCopied", copied)
-                .metric("numOutputRows", rewritten + inserted)
-                .metric("executionTimeMs", real_now_ms() - started);
-            let (version, added, removed) = self.commit_rewrite(&name, &table, &snapshot, rewrite, commit).await?;
-            let affected = inserted + updated + deleted;
-            Ok(Output::rows(
-                counts(&[
-                    ("num_affected_rows", affected),
-                    ("num_updated_rows", updated),
-                    ("num_deleted_rows", deleted),
-                    ("num_inserted_rows", inserted),
-                ])?,
-                format!(
-                    "merged into {name}: {updated} updated, {deleted} deleted, {inserted} inserted \
-                     ({removed} files rewritten, {added} written, version {version})"
-                ),
-            ))
+                *touched.entry(*file).or_default() += 1;
+                match &merge.clauses[*a as usize - 1] {
+                    MergeClause::Delete { .. } => deleted += 1,
+                    _ => updated += 1,
+                }
+            }
         }
-        .await;
-        self.ctx.deregister_table(TARGET)?;
-        result
+
+        let columns: Vec<String> = provider
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let mut rows = Vec::new();
+        if !touched.is_empty() {
+            let deletes: Vec<String> = matched
+                .iter()
+                .filter(|(_, c)| matches!(c, MergeClause::Delete { .. }))
+                .map(|(i, _)| (i + 1).to_string())
+                .collect();
+            let mut projection = Vec::new();
+            for column in &columns {
+                let mut arms = String::new();
+                for (i, clause) in &matched {
+                    let MergeClause::Update { assignments, .. } = clause else {
+                        continue;
+                    };
+                    let value = match assignments {
+                        None => source_column(&source_schema, column, &s)?,
+                        Some(list) => match list
+                            .iter()
+                            .find(|a| assigned_column(a) == Some(column.as_str()))
+                        {
+                            Some(a) => format!("({})", a.value),
+                            None => continue,
+                        },
+                    };
+                    arms.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                }
+                let kept = format!("{}.{}", quote(&t), quote(column));
+                projection.push(if arms.is_empty() {
+                    format!("{kept} AS {}", quote(column))
+                } else {
+                    format!("CASE {action}{arms} ELSE {kept} END AS {}", quote(column))
+                });
+            }
+            let not_deleted = if deletes.is_empty() {
+                String::new()
+            } else {
+                format!(" AND ({action}) NOT IN ({})", deletes.join(", "))
+            };
+            let sql = format!(
+                "SELECT {} FROM {target} LEFT JOIN {source} ON {on} WHERE {}.{FILE} IN ({}){not_deleted}",
+                projection.join(", "),
+                quote(&t),
+                file_list(&touched)
+            );
+            rows = self.query(&sql).await?.1;
+        }
+        let rewritten: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
+
+        // Source rows matching no target row, by the first NOT MATCHED clause that applies.
+        let inserts: Vec<(usize, &MergeClause)> = merge
+            .clauses
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, MergeClause::Insert { .. }))
+            .collect();
+        let mut inserted = 0i64;
+        if !inserts.is_empty() {
+            let mut which = "CASE".to_owned();
+            for (i, clause) in &inserts {
+                let MergeClause::Insert { condition, .. } = clause else {
+                    continue;
+                };
+                let condition = condition
+                    .as_ref()
+                    .map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
+                which.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
+            }
+            which.push_str(" ELSE 0 END");
+            let mut projection = Vec::new();
+            for column in &columns {
+                let mut case = format!("CASE {which}");
+                for (i, clause) in &inserts {
+                    let MergeClause::Insert {
+                        columns: names,
+                        values,
+                        ..
+                    } = clause
+                    else {
+                        continue;
+                    };
+                    let value = match names {
+                        None => source_column(&source_schema, column, &s)?,
+                        Some(names) => match names.iter().position(|n| ident_is(n, column)) {
+                            Some(p) => format!("({})", values[p]),
+                            None => "NULL".into(),
+                        },
+                    };
+                    case.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                }
+                projection.push(format!("{case} END AS {}", quote(column)));
+            }
+            for (_, clause) in &inserts {
+                if let MergeClause::Insert {
+                    columns: Some(names),
+                    ..
+                } = clause
+                {
+                    for n in names {
+                        column_of(&snapshot, Some(n))?;
+                    }
+                }
+            }
+            let sql = format!(
+                "SELECT {} FROM {source} LEFT JOIN {target} ON {on} WHERE {}.{ROW} IS NULL AND ({which}) <> 0",
+                projection.join(", "),
+                quote(&t)
+            );
+            let new_rows = self.query(&sql).await?.1;
+            inserted = new_rows.iter().map(|b| b.num_rows() as i64).sum();
+            rows.extend(new_rows);
+        }
+        if touched.is_empty() && inserted == 0 {
+            return Ok(Output::rows(
+                counts(&[
+                    ("num_affected_rows", 0),
+                    ("num_updated_rows", 0),
+                    ("num_deleted_rows", 0),
+                    ("num_inserted_rows", 0),
+                ])?,
+                format!("MERGE changed no rows of {name}; nothing committed"),
+            ));
+        }
+        let copied = rewritten - updated;
+        let clause_json = |c: &MergeClause| {
+            let (kind, condition) = match c {
+                MergeClause::Update { condition, .. } => ("update", condition),
+                MergeClause::Delete { condition } => ("delete", condition),
+                MergeClause::Insert { condition, .. } => ("insert", condition),
+            };
+            let mut o = serde_json::Map::new();
+            if let Some(p) = condition {
+                o.insert("predicate".into(), json!(p.to_string()));
+            }
+            o.insert("actionType".into(), json!(kind));
+            serde_json::Value::Object(o)
+        };
+        let matched_json: Vec<_> = matched.iter().map(|(_, c)| clause_json(c)).collect();
+        let inserts_json: Vec<_> = inserts.iter().map(|(_, c)| clause_json(c)).collect();
+        let rewrite = Rewrite {
+            removed: touched
+                .keys()
+                .map(|&i| provider.files[i as usize].add.clone())
+                .collect(),
+            rows,
+        };
+        let commit = Commit::new("MERGE", Some(snapshot.version))
+            .parameter("predicate", json!([on]).to_string())
+            .parameter("matchedPredicates", json!(matched_json).to_string())
+            .parameter("notMatchedPredicates", json!(inserts_json).to_string())
+            .metric("numSourceRows", source_rows)
+            .metric("numTargetRowsInserted", inserted)
+            .metric("numTargetRowsUpdated", updated)
+            .metric("numTargetRowsDeleted", deleted)
+            .metric("numTargetRowsCopied", copied)
+            .metric("numOutputRows", rewritten + inserted)
+            .metric("executionTimeMs", real_now_ms() - started);
+        let (version, added, removed) = self
+            .commit_rewrite(&name, &table, &snapshot, rewrite, commit)
+            .await?;
+        let affected = inserted + updated + deleted;
+        Ok(Output::rows(
+            counts(&[
+                ("num_affected_rows", affected),
+                ("num_updated_rows", updated),
+                ("num_deleted_rows", deleted),
+                ("num_inserted_rows", inserted),
+            ])?,
+            format!(
+                "merged into {name}: {updated} updated, {deleted} deleted, {inserted} inserted \
+                 ({removed} files rewritten, {added} written, version {version})"
+            ),
+        ))
     }
 }
 
@@ -563,19 +642,6 @@ fn file_list(files: &BTreeMap<u32, i64>) -> String {
     files
         .keys()
         .map(|f| f.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn column_list(provider: &DeltaProvider, qualifier: Option<&str>) -> String {
-    provider
-        .schema
-        .fields()
-        .iter()
-        .map(|f| match qualifier {
-            Some(q) => format!("{}.{}", quote(q), quote(f.name())),
-            None => quote(f.name()),
-        })
         .collect::<Vec<_>>()
         .join(", ")
 }

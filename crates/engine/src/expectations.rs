@@ -15,6 +15,7 @@ use lakelab_delta::{Action, Commit, Snapshot};
 use serde_json::json;
 
 use crate::delta_sql::OnViolation;
+use crate::temporary::TemporaryTables;
 use crate::write::describe_row;
 use crate::{Engine, EngineError, Output, Result};
 
@@ -110,13 +111,12 @@ impl Engine {
             .parameter("expr", expr)
             .parameter("onViolation", on_violation.name());
         commit.actions.push(Action::Metadata(metadata));
-        let outcome = table.commit(commit).await;
-        self.after_commit(name).await?;
+        let outcome = self.commit(name, &table, commit).await?;
         Ok(Output::message(format!(
             "added expectation {expectation} EXPECT ({expr}) ON VIOLATION {} to {name} (version {}); \
              {failing} current rows would fail it",
             on_violation.name().to_uppercase(),
-            outcome?.version
+            outcome.version
         )))
     }
 
@@ -135,59 +135,50 @@ impl Engine {
             return Ok((batches, Vec::new()));
         }
         let schema = first.schema();
-        self.ctx.deregister_table(LOAD)?;
-        self.ctx
-            .register_table(LOAD, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
-        let result = async {
-            let (_, total) = self.query(&format!("SELECT count(*) FROM {LOAD}")).await?;
-            let total = total
-                .first()
-                .map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0));
-            let mut checked = Vec::new();
-            for expectation in declared {
-                let failing = format!(
-                    "SELECT * FROM {LOAD} WHERE NOT coalesce(({}), false)",
-                    expectation.expr
-                );
-                let (_, rows) = self.query(&failing).await?;
-                let failed: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
-                if expectation.on_violation == OnViolation::Fail && failed > 0 {
-                    let sample = rows
-                        .iter()
-                        .find(|b| b.num_rows() > 0)
-                        .map(describe_row)
-                        .unwrap_or_default();
-                    return Err(EngineError::ExpectationFailed {
-                        name: expectation.name.clone(),
-                        expr: expectation.expr.clone(),
-                        failed,
-                        total,
-                        row: sample,
-                    });
-                }
-                checked.push(Checked {
-                    expectation,
-                    passed: total - failed,
+        let total: i64 = batches.iter().map(|b| b.num_rows() as i64).sum();
+        let mut temporary = TemporaryTables::new(&self.ctx);
+        temporary.register(LOAD, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        let mut checked = Vec::new();
+        for expectation in declared {
+            let failing = format!(
+                "SELECT * FROM {LOAD} WHERE NOT coalesce(({}), false)",
+                expectation.expr
+            );
+            let (_, rows) = self.query(&failing).await?;
+            let failed: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
+            if expectation.on_violation == OnViolation::Fail && failed > 0 {
+                let sample = rows
+                    .iter()
+                    .find(|b| b.num_rows() > 0)
+                    .map(describe_row)
+                    .unwrap_or_default();
+                return Err(EngineError::ExpectationFailed {
+                    name: expectation.name.clone(),
+                    expr: expectation.expr.clone(),
                     failed,
+                    total,
+                    row: sample,
                 });
             }
-            let keep: Vec<String> = checked
-                .iter()
-                .filter(|c| c.expectation.on_violation == OnViolation::Drop)
-                .map(|c| format!("coalesce(({}), false)", c.expectation.expr))
-                .collect();
-            let condition = if keep.is_empty() {
-                "TRUE".to_owned()
-            } else {
-                keep.join(" AND ")
-            };
-            let (_, kept) = self
-                .query(&format!("SELECT * FROM {LOAD} WHERE {condition}"))
-                .await?;
-            Ok((kept, checked))
+            checked.push(Checked {
+                expectation,
+                passed: total - failed,
+                failed,
+            });
         }
-        .await;
-        self.ctx.deregister_table(LOAD)?;
-        result
+        let keep: Vec<String> = checked
+            .iter()
+            .filter(|c| c.expectation.on_violation == OnViolation::Drop)
+            .map(|c| format!("coalesce(({}), false)", c.expectation.expr))
+            .collect();
+        let condition = if keep.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            keep.join(" AND ")
+        };
+        let (_, kept) = self
+            .query(&format!("SELECT * FROM {LOAD} WHERE {condition}"))
+            .await?;
+        Ok((kept, checked))
     }
 }

@@ -21,6 +21,7 @@ mod pruning;
 mod sequential;
 mod spark_functions;
 mod sql_text;
+mod temporary;
 mod time_travel;
 mod transfer;
 mod write;
@@ -243,12 +244,8 @@ impl Engine {
             }
         }
         spark_functions::rewrite(&mut statement);
-        let temporary = time_travel::resolve(self, &mut statement).await?;
-        let result = self.plan_and_run(statement, progress).await;
-        for name in temporary {
-            self.ctx.deregister_table(name.as_str())?;
-        }
-        result
+        let _travel = time_travel::resolve(self, &mut statement).await?;
+        self.plan_and_run(statement, progress).await
     }
 
     /// Registers every stored table `statement` names, so DataFusion can plan it.

@@ -316,11 +316,10 @@ impl Engine {
             commit.actions.push(Action::Protocol(p));
         }
         commit.actions.push(Action::Metadata(metadata));
-        let outcome = table.commit(commit).await;
-        self.after_commit(&name).await?;
+        let outcome = self.commit(&name, &table, commit).await?;
         Ok(Output::message(format!(
             "{message} (version {})",
-            outcome?.version
+            outcome.version
         )))
     }
 
@@ -377,12 +376,11 @@ impl Engine {
         let names: Vec<&String> = added.fields().iter().map(|f| f.name()).collect();
         commit = commit.parameter("columns", json!(names).to_string());
         commit.actions.push(Action::Metadata(metadata));
-        let outcome = table.commit(commit).await;
-        self.after_commit(name).await?;
+        let outcome = self.commit(name, &table, commit).await?;
         Ok(Output::message(format!(
             "added {} column(s) to {name} (version {})",
             names.len(),
-            outcome?.version
+            outcome.version
         )))
     }
 
@@ -442,9 +440,7 @@ impl Engine {
                 "sizeOfDataToDelete",
                 files.iter().map(|f| f.size).sum::<u64>(),
             );
-        let started = table.commit(start).await;
-        self.after_commit(name).await?;
-        let started = started?;
+        let started = self.commit(name, &table, start).await?;
         let mut deleted = 0usize;
         let mut failure = None;
         for file in &files {
@@ -466,8 +462,7 @@ impl Engine {
             .parameter("status", status)
             .metric("numDeletedFiles", deleted)
             .metric("numVacuumedDirectories", 0);
-        let ended = table.commit(end).await;
-        self.after_commit(name).await?;
+        let ended = self.commit(name, &table, end).await;
         if let Some(e) = failure {
             return Err(e.into());
         }

@@ -7,7 +7,7 @@
 //! `catalog.rs`) rather than inside `scan`.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
@@ -65,6 +65,8 @@ pub(crate) struct DeltaProvider {
     pub partition_columns: Vec<String>,
     pub files: Vec<LoadedFile>,
     pub reports: Reports,
+    /// The files' statistics, decoded from their JSON on the first filtered scan.
+    pub stats: OnceLock<FileStats>,
 }
 
 impl DeltaProvider {
@@ -86,9 +88,11 @@ impl DeltaProvider {
         else {
             return all;
         };
-        let adds: Vec<&Add> = self.files.iter().map(|f| &f.add).collect();
-        let stats = FileStats::new(&self.schema, &self.partition_columns, &adds);
-        pruning.prune(&stats).unwrap_or(all)
+        let stats = self.stats.get_or_init(|| {
+            let adds: Vec<&Add> = self.files.iter().map(|f| &f.add).collect();
+            FileStats::new(&self.schema, &self.partition_columns, &adds)
+        });
+        pruning.prune(stats).unwrap_or(all)
     }
 }
 

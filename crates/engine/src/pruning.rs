@@ -18,6 +18,7 @@ use lakelab_delta::data::cast_column;
 use lakelab_delta::stats::has_min_max;
 
 /// Statistics of a list of files, one "container" per file.
+#[derive(Debug)]
 pub(crate) struct FileStats {
     files: usize,
     min: HashMap<String, ArrayRef>,

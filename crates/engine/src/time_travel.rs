@@ -12,6 +12,7 @@ use datafusion::sql::sqlparser::ast::{
 
 use crate::delta_sql::TimeTravel;
 use crate::sql_text::{object_table_name, parse_timestamp_ms};
+use crate::temporary::TemporaryTables;
 use crate::{Engine, EngineError, Result};
 
 struct Rewrite {
@@ -87,10 +88,14 @@ impl VisitorMut for Rewrite {
 }
 
 /// Rewrites time-travel relations of `statement` and registers their
-/// snapshots; returns the temporary names to deregister afterwards.
-pub(crate) async fn resolve(engine: &Engine, statement: &mut DfStatement) -> Result<Vec<String>> {
+/// snapshots for as long as the returned guard lives.
+pub(crate) async fn resolve<'a>(
+    engine: &'a Engine,
+    statement: &mut DfStatement,
+) -> Result<TemporaryTables<'a>> {
+    let mut temporary = TemporaryTables::new(&engine.ctx);
     let DfStatement::Statement(inner) = statement else {
-        return Ok(Vec::new());
+        return Ok(temporary);
     };
     let mut rewrite = Rewrite {
         found: Vec::new(),
@@ -100,26 +105,13 @@ pub(crate) async fn resolve(engine: &Engine, statement: &mut DfStatement) -> Res
     if let Some(e) = rewrite.error {
         return Err(e);
     }
-    let mut registered = Vec::new();
     for (temp, name, travel) in rewrite.found {
         let (table, _) = engine.catalog.get(&name)?;
         let snapshot = engine.snapshot_as_of(&table, &travel).await?;
-        let provider = engine.catalog.provider(&table, &snapshot, &name).await;
-        let provider = match provider {
-            Ok(p) => p,
-            Err(e) => {
-                for t in &registered {
-                    engine.ctx.deregister_table(t)?;
-                }
-                return Err(e);
-            }
-        };
-        engine
-            .ctx
-            .register_table(temp.as_str(), Arc::new(provider))?;
-        registered.push(temp);
+        let provider = engine.catalog.provider(&table, &snapshot, &name).await?;
+        temporary.register(&temp, Arc::new(provider))?;
     }
-    Ok(registered)
+    Ok(temporary)
 }
 
 impl Engine {

@@ -10,11 +10,14 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::catalog::MemTable;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::sql::sqlparser::ast::ColumnDef;
-use lakelab_delta::{Action, Add, Commit, Remove, Snapshot, Table, TableSpec, now_ms};
+use lakelab_delta::{
+    Action, Add, Commit, CommitOutcome, Remove, Snapshot, Table, TableSpec, now_ms,
+};
 use serde_json::json;
 
 use crate::delta_sql::{CreateTable, TimeTravel};
 use crate::sql_text::object_table_name;
+use crate::temporary::TemporaryTables;
 use crate::{Engine, EngineError, Output, Progress, Result};
 
 const CHECK_TABLE: &str = "__lakelab_check";
@@ -97,31 +100,25 @@ impl Engine {
             .iter()
             .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
             .collect::<Result<_, _>>()?;
-        self.ctx.deregister_table(CHECK_TABLE)?;
-        self.ctx.register_table(
+        let mut temporary = TemporaryTables::new(&self.ctx);
+        temporary.register(
             CHECK_TABLE,
             Arc::new(MemTable::try_new(schema, vec![relaxed])?),
         )?;
-        let result = async {
-            for (name, expr) in checks {
-                // NULL breaks a CHECK constraint in Delta, as false does.
-                let sql = format!(
-                    "SELECT * FROM {CHECK_TABLE} WHERE NOT coalesce(({expr}), false) LIMIT 1"
-                );
-                let (_, found) = self.query(&sql).await?;
-                if let Some(row) = found.iter().find(|b| b.num_rows() > 0) {
-                    return Err(EngineError::ConstraintViolated {
-                        name: name.clone(),
-                        expr: expr.clone(),
-                        row: describe_row(row),
-                    });
-                }
+        for (name, expr) in checks {
+            // NULL breaks a CHECK constraint in Delta, as false does.
+            let sql =
+                format!("SELECT * FROM {CHECK_TABLE} WHERE NOT coalesce(({expr}), false) LIMIT 1");
+            let (_, found) = self.query(&sql).await?;
+            if let Some(row) = found.iter().find(|b| b.num_rows() > 0) {
+                return Err(EngineError::ConstraintViolated {
+                    name: name.clone(),
+                    expr: expr.clone(),
+                    row: describe_row(row),
+                });
             }
-            Ok(())
         }
-        .await;
-        self.ctx.deregister_table(CHECK_TABLE)?;
-        result
+        Ok(())
     }
 
     pub(crate) async fn create_table(
@@ -249,9 +246,7 @@ impl Engine {
             .actions
             .extend(removes.into_iter().map(Action::Remove));
         commit.actions.extend(adds.into_iter().map(Action::Add));
-        let outcome = table.commit(commit).await;
-        self.after_commit(&name).await?;
-        let outcome = outcome?;
+        let outcome = self.commit(&name, &table, commit).await?;
         Ok(Output::message(format!(
             "created table {name} ({count} rows, version {})",
             outcome.version
@@ -273,6 +268,19 @@ impl Engine {
                 "could not read the column list".into(),
             )),
         }
+    }
+
+    /// Commits to table `name`, then re-reads its log whether the commit
+    /// landed or not, so the catalog shows exactly what is committed.
+    pub(crate) async fn commit(
+        &self,
+        name: &str,
+        table: &Table,
+        commit: Commit,
+    ) -> Result<CommitOutcome> {
+        let outcome = table.commit(commit).await;
+        self.after_commit(name).await?;
+        Ok(outcome?)
     }
 
     /// After a commit (or a failed one): the catalog re-reads the log, so it
@@ -339,9 +347,9 @@ impl Engine {
         overwrite: bool,
         evolved_schema: Option<String>,
     ) -> Result<Output> {
-        let (table, mut snapshot) = self.catalog.get(name)?;
+        let (table, current) = self.catalog.get(name)?;
         if overwrite {
-            refuse_if_append_only(name, &snapshot, "INSERT OVERWRITE")?;
+            refuse_if_append_only(name, &current, "INSERT OVERWRITE")?;
         }
         // An idempotent write (txnAppId / txnVersion) that already landed is skipped.
         let txn = {
@@ -349,7 +357,7 @@ impl Engine {
             settings.txn_app_id.clone().zip(settings.txn_version)
         };
         if let Some((app, version)) = &txn
-            && snapshot
+            && current
                 .txn_version(app)
                 .is_some_and(|done| done >= *version)
         {
@@ -360,21 +368,25 @@ impl Engine {
                 ),
             ));
         }
-        let read_version = snapshot.version;
-        let evolved = match evolved_schema {
-            Some(schema_string) => {
-                let mut metadata = snapshot.metadata.clone();
-                metadata.schema_string = schema_string;
-                snapshot = Table::pending_snapshot(snapshot.protocol.clone(), metadata.clone())?;
-                Some(metadata)
-            }
+        // The rows are written in the evolved schema, if any.
+        let evolved = evolved_schema.map(|schema_string| {
+            let mut metadata = current.metadata.clone();
+            metadata.schema_string = schema_string;
+            metadata
+        });
+        let evolved_snapshot = match &evolved {
+            Some(metadata) => Some(Table::pending_snapshot(
+                current.protocol.clone(),
+                metadata.clone(),
+            )?),
             None => None,
         };
-        let (batches, expectations) = self.apply_expectations(&snapshot, batches).await?;
-        let rows = self.checked_rows(&snapshot, batches).await?;
+        let snapshot = evolved_snapshot.as_ref().unwrap_or(&current);
+        let (batches, expectations) = self.apply_expectations(snapshot, batches).await?;
+        let rows = self.checked_rows(snapshot, batches).await?;
         let count = total_rows(&rows);
-        let adds = table.write_files(&snapshot, &rows).await?;
-        let commit = Commit::new("WRITE", Some(read_version))
+        let adds = table.write_files(snapshot, &rows).await?;
+        let commit = Commit::new("WRITE", Some(current.version))
             .parameter("mode", if overwrite { "Overwrite" } else { "Append" })
             .parameter(
                 "partitionBy",
@@ -397,7 +409,6 @@ impl Engine {
         }
         if overwrite {
             let now = now_ms();
-            let (_, current) = self.catalog.get(name)?;
             commit.actions.extend(
                 current
                     .files
@@ -406,9 +417,7 @@ impl Engine {
             );
         }
         commit.actions.extend(adds.into_iter().map(Action::Add));
-        let outcome = table.commit(commit).await;
-        self.after_commit(name).await?;
-        let outcome = outcome?;
+        let outcome = self.commit(name, &table, commit).await?;
         let verb = if overwrite { "overwrote" } else { "inserted" };
         let mut message = format!(
             "{verb} {count} rows into {name} (version {})",
@@ -431,14 +440,12 @@ impl Engine {
         let target = self.snapshot_as_of(&table, to).await?;
         // The real clock, not the (maybe simulated) commit clock.
         let started = chrono::Utc::now();
-        let outcome = table.restore(&current, &target).await;
-        self.after_commit(name).await?;
-        let outcome = outcome?;
-        let metrics = table.history(Some(1)).await?;
+        let commit = table.restore_commit(&current, &target).await?;
         let metric = |k: &str| {
-            metrics
-                .first()
-                .and_then(|(_, info)| info.0.get("operationMetrics")?.get(k)?.as_i64())
+            commit
+                .metrics
+                .get(k)
+                .and_then(serde_json::Value::as_i64)
                 .unwrap_or(0)
         };
         let batch = counts(&[
@@ -452,6 +459,7 @@ impl Engine {
             ("removed_files_size", metric("removedFilesSize")),
             ("restored_files_size", metric("restoredFilesSize")),
         ])?;
+        let outcome = self.commit(name, &table, commit).await?;
         Ok(Output::rows(
             batch,
             format!(
@@ -475,19 +483,12 @@ impl Engine {
         let mut statement =
             state.sql_to_statement(sql, &datafusion::common::config::Dialect::Databricks)?;
         crate::spark_functions::rewrite(&mut statement);
-        let temporary = crate::time_travel::resolve(self, &mut statement).await?;
-        let result = async {
-            self.register_references(&statement).await?;
-            let plan = state.statement_to_plan(statement).await?;
-            let schema = Arc::new(plan.schema().as_arrow().clone());
-            let batches = self.run_plan(plan, progress).await?;
-            Ok((schema, batches))
-        }
-        .await;
-        for t in temporary {
-            self.ctx.deregister_table(t.as_str())?;
-        }
-        result
+        let _travel = crate::time_travel::resolve(self, &mut statement).await?;
+        self.register_references(&statement).await?;
+        let plan = state.statement_to_plan(statement).await?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        let batches = self.run_plan(plan, progress).await?;
+        Ok((schema, batches))
     }
 }
 

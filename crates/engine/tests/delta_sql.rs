@@ -6,22 +6,11 @@
 use std::rc::Rc;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use lakelab_engine::{Engine, EngineError, Output};
+use lakelab_engine::{Engine, EngineError};
+mod support;
+
 use lakelab_store::{MemoryStore, Store};
-
-async fn run(engine: &Engine, sql: &str) -> Output {
-    engine
-        .execute(sql, &mut |_| {})
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-async fn fail(engine: &Engine, sql: &str) -> EngineError {
-    match engine.execute(sql, &mut |_| {}).await {
-        Ok(out) => panic!("{sql} should fail but gave {:?}", out.message),
-        Err(e) => e,
-    }
-}
+use support::{fail, run};
 
 /// The result as lines of text, without the table borders.
 async fn rows(engine: &Engine, sql: &str) -> Vec<String> {

@@ -6,26 +6,15 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use lakelab_engine::{Engine, EngineError, Output, from_ipc, to_ipc};
-use lakelab_store::{Error as StoreError, FaultyStore, LocalStore, MemoryStore, Store};
+use lakelab_engine::{Engine, EngineError, from_ipc, to_ipc};
+mod support;
 
-async fn run(engine: &Engine, sql: &str) -> Output {
-    engine
-        .execute(sql, &mut |_| {})
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
+use lakelab_store::{Error as StoreError, FaultyStore, LocalStore, MemoryStore, Store};
+use support::{fail, run};
 
 async fn table_text(engine: &Engine, sql: &str) -> String {
     let out = run(engine, sql).await;
     pretty_format_batches(&out.batches).unwrap().to_string()
-}
-
-async fn fail(engine: &Engine, sql: &str) -> EngineError {
-    match engine.execute(sql, &mut |_| {}).await {
-        Ok(out) => panic!("{sql} should fail but gave {:?}", out.message),
-        Err(e) => e,
-    }
 }
 
 fn lines(text: &str) -> Vec<&str> {

@@ -7,13 +7,13 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use lakelab_engine::{Engine, EngineError};
+mod support;
+
 use lakelab_store::{MemoryStore, Store};
+use support::run;
 
 async fn count(engine: &Engine, sql: &str) -> String {
-    let out = engine
-        .execute(sql, &mut |_| {})
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let out = run(engine, sql).await;
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&out.batches)
         .unwrap()
         .to_string();
