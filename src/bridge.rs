@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use lakelab_protocol::cdc::{CdcCommand, CdcView};
 use lakelab_protocol::{Request, Response, TableInfo};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -80,10 +81,12 @@ pub struct EngineBridge {
     waiting: StoredValue<Vec<(u64, Callback)>, LocalStorage>,
 }
 
-/// What a background request gets back: a result, or an exported table.
+/// What a background request gets back: a result, an exported table, or
+/// the CDC lab's state.
 enum Answer {
     Outcome(Outcome),
     Zip(Vec<u8>),
+    Cdc(Option<Box<CdcView>>),
 }
 
 /// What a background request does with its answer.
@@ -200,6 +203,12 @@ impl EngineBridge {
                     callback(Answer::Zip(zip));
                 }
             }
+            Response::Cdc { id, view, tables } => {
+                self.tables.set(tables);
+                if let Some(callback) = self.take_callback(id) {
+                    callback(Answer::Cdc(view));
+                }
+            }
             Response::Failed { id: 0, message } => self.fail_engine(message),
             Response::Failed { id, message } => {
                 if let Some(callback) = self.take_callback(id) {
@@ -303,7 +312,7 @@ impl EngineBridge {
     pub fn request(self, make: impl FnOnce(u64) -> Request, done: impl FnOnce(Outcome) + 'static) {
         let callback: Callback = Box::new(move |answer| match answer {
             Answer::Outcome(outcome) => done(outcome),
-            Answer::Zip(_) => done(Outcome::Failed("unexpected answer: a zip".into())),
+            Answer::Zip(_) | Answer::Cdc(_) => done(Outcome::Failed("unexpected answer".into())),
         });
         self.send(make, callback);
     }
@@ -313,9 +322,24 @@ impl EngineBridge {
         let callback: Callback = Box::new(move |answer| match answer {
             Answer::Zip(zip) => done(Ok(zip)),
             Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            Answer::Outcome(_) => done(Err("unexpected answer".into())),
+            Answer::Outcome(_) | Answer::Cdc(_) => done(Err("unexpected answer".into())),
         });
         self.send(|id| Request::Export { id, table }, callback);
+    }
+
+    /// A command for the CDC lab; `done` gets the lab's state (`None`: not
+    /// started in this browser yet).
+    pub fn cdc(
+        self,
+        command: CdcCommand,
+        done: impl FnOnce(Result<Option<Box<CdcView>>, String>) + 'static,
+    ) {
+        let callback: Callback = Box::new(move |answer| match answer {
+            Answer::Cdc(view) => done(Ok(view)),
+            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
+            Answer::Outcome(_) | Answer::Zip(_) => done(Err("unexpected answer".into())),
+        });
+        self.send(|id| Request::Cdc { id, command }, callback);
     }
 
     fn send(self, make: impl FnOnce(u64) -> Request, callback: Callback) {

@@ -2,6 +2,7 @@
 //! Worker (see `bridge`); this crate never links DataFusion.
 
 mod bridge;
+mod cdc;
 mod console;
 mod grid;
 mod history;

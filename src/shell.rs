@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::bridge::{EngineBridge, EngineStatus};
+use crate::cdc::CdcPage;
 use crate::console::{SqlConsole, initial_sql};
 use crate::grid::thousands;
 use crate::lab::LabPage;
@@ -26,6 +27,7 @@ const LABS: [(&str, &str); 5] = [
 enum Page {
     Console,
     Lab(&'static str),
+    Cdc,
 }
 
 #[component]
@@ -69,6 +71,15 @@ pub fn App() -> impl IntoView {
                     {LABS
                         .iter()
                         .map(|(name, about)| match labs.iter().find(|l| l.title == *name) {
+                            None if *name == lakelab_labs::cdc::TITLE => view! {
+                                <li id=format!("nav-lab-{}", lakelab_labs::cdc::ID) class="lab link"
+                                    class:active=move || page.get() == Page::Cdc
+                                    on:click=move |_| page.set(Page::Cdc)>
+                                    <span>{*name}</span>
+                                    <small>{*about}</small>
+                                </li>
+                            }
+                            .into_any(),
                             Some(lab) => {
                                 let id = lab.id;
                                 view! {
@@ -148,6 +159,7 @@ pub fn App() -> impl IntoView {
             <main>
                 {move || match page.get() {
                     Page::Console => view! { <SqlConsole engine=engine sql=sql /> }.into_any(),
+                    Page::Cdc => view! { <CdcPage engine=engine /> }.into_any(),
                     Page::Lab(id) => match lakelab_labs::by_id(id) {
                         Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),
                         None => view! { <p>"No such lab."</p> }.into_any(),

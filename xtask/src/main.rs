@@ -2,7 +2,8 @@
 //!
 //! - `serve [--dev]`   install what is missing, build, serve on 127.0.0.1
 //! - `test`            install what is missing, then every check and test suite
-//! - `screenshot [F]`  screenshot of the built app with a real result (README)
+//! - `bench`           Delta and CDC throughput, natively and in Chromium
+//! - `screenshot [lab|cdc] [F]`  screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
 //! Everything comes from crates.io, rustup and Debian's packages; nothing else
@@ -25,12 +26,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("screenshot") => match args.get(1).map(String::as_str) {
-            Some("lab") => screenshot(true, args.get(2).map(PathBuf::from)),
-            _ => screenshot(false, args.get(1).map(PathBuf::from)),
+            Some(lab @ ("lab" | "cdc")) => screenshot(Some(lab), args.get(2).map(PathBuf::from)),
+            _ => screenshot(None, args.get(1).map(PathBuf::from)),
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench | screenshot [lab] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench | screenshot [lab|cdc] [FILE] | setup"
                 .to_owned(),
         ),
     };
@@ -112,6 +113,8 @@ fn test() -> Result {
             "lakelab-engine",
             "-p",
             "lakelab-delta",
+            "-p",
+            "lakelab-stream",
             "--all-targets",
             "--",
             "-D",
@@ -172,49 +175,48 @@ fn fixtures_dir() -> Result<PathBuf> {
         })
 }
 
-/// Delta throughput (append, MERGE, time travel): natively, then in headless
-/// Chromium on OPFS, both release builds. Prints numbers; asserts nothing.
+/// Delta throughput (append, MERGE, time travel) and CDC throughput:
+/// natively, then in headless Chromium on OPFS, all release builds. Prints
+/// numbers; asserts nothing.
 fn bench() -> Result {
     setup::toolchain(setup::Needs::Browser)?;
-    run(
-        "cargo",
-        &[
-            "bench",
-            "-p",
-            "lakelab-engine",
-            "--bench",
-            "delta_throughput",
-        ],
-    )?;
-    run(
-        "cargo",
-        &[
-            "test",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "lakelab-engine",
-            "--features",
-            "browser-bench",
-            "--test",
-            "browser_bench",
-            "--",
-            "--nocapture",
-        ],
-    )
+    // Delta throughput, then the CDC pipeline at 10,000 transactions per second.
+    for (package, bench) in [
+        ("lakelab-engine", "delta_throughput"),
+        ("lakelab-stream", "cdc_throughput"),
+    ] {
+        run("cargo", &["bench", "-p", package, "--bench", bench])?;
+        run(
+            "cargo",
+            &[
+                "test",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                package,
+                "--features",
+                "browser-bench",
+                "--test",
+                "browser_bench",
+                "--",
+                "--nocapture",
+            ],
+        )?;
+    }
+    Ok(())
 }
 
-/// The README's pictures: the console (`lab`: the corrupt-load lab, done).
-fn screenshot(lab: bool, path: Option<PathBuf>) -> Result {
+/// The README's pictures: the console, or a lab (`lab`: corrupt load, `cdc`).
+fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
     setup::toolchain(setup::Needs::Browser)?;
     if !root().join("dist/index.html").is_file() {
         run("trunk", &["build", "--release"])?;
     }
-    let default = if lab {
-        "docs/lab-corrupt-load.png"
-    } else {
-        "docs/screenshot.png"
+    let default = match lab {
+        Some("lab") => "docs/lab-corrupt-load.png",
+        Some(_) => "docs/lab-cdc.png",
+        None => "docs/screenshot.png",
     };
     let path = path.unwrap_or_else(|| root().join(default));
     let path = path.to_string_lossy().into_owned();
@@ -227,9 +229,7 @@ fn screenshot(lab: bool, path: Option<PathBuf>) -> Result {
         "screenshot",
         "--",
     ];
-    if lab {
-        args.push("lab");
-    }
+    args.extend(lab);
     args.push(&path);
     run("cargo", &args)
 }

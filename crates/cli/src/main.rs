@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use lakelab_engine::{Engine, Output, split_statements};
 use lakelab_store::LocalStore;
 
+mod cdc;
 mod lab;
 
 #[derive(Parser)]
@@ -47,17 +48,44 @@ enum Command {
     /// Runs a lab headless: builds its world, then does every step with the
     /// model answer's SQL and checks it, as a candidate would.
     Lab {
-        /// The lab, e.g. `corrupt-load`.
+        /// The lab, e.g. `corrupt-load` or `cdc`.
         name: String,
         /// The lake folder to build the lab in.
         #[arg(long)]
         lake: PathBuf,
+        /// cdc: source tables (3 to 50).
+        #[arg(long, default_value_t = 50)]
+        tables: usize,
+        /// cdc: MySQL transactions per simulated second.
+        #[arg(long, default_value_t = 1000)]
+        tps: u32,
+        /// cdc: simulated minutes to run.
+        #[arg(long, default_value_t = 1.0)]
+        minutes: f64,
+        /// cdc: partitions per Kafka topic.
+        #[arg(long, default_value_t = 3)]
+        partitions: u32,
+        /// cdc: crash the consumer every N batches (at each crash point in turn).
+        #[arg(long)]
+        crash_every: Option<u32>,
+        /// cdc: Debezium re-sends events after restarts (duplicates in Kafka).
+        #[arg(long)]
+        redeliver: bool,
+        /// cdc: the simulation's seed.
+        #[arg(long, default_value_t = 20240115)]
+        seed: u64,
+        /// cdc: end with one JSON object with the verification and throughput.
+        #[arg(long)]
+        json: bool,
     },
 }
 
 fn main() -> ExitCode {
     let command = Cli::parse().command;
-    let json = matches!(command, Command::Sql { json: true, .. });
+    let json = matches!(
+        command,
+        Command::Sql { json: true, .. } | Command::Lab { json: true, .. }
+    );
     let runtime = match tokio::runtime::Builder::new_current_thread().build() {
         Ok(r) => r,
         Err(e) => return fail(json, &format!("cannot start: {e}")),
@@ -72,7 +100,31 @@ fn main() -> ExitCode {
             Ok(sql) => runtime.block_on(run(&lake, &sql, json)),
             Err(e) => Err(e),
         },
-        Command::Lab { name, lake } => runtime.block_on(lab::run(&name, &lake)),
+        Command::Lab {
+            name,
+            lake,
+            tables,
+            tps,
+            minutes,
+            partitions,
+            crash_every,
+            redeliver,
+            seed,
+            json,
+        } if name == "cdc" => runtime.block_on(cdc::run(
+            &lake,
+            cdc::Options {
+                tables,
+                tps,
+                minutes,
+                partitions,
+                crash_every,
+                redeliver,
+                seed,
+                json,
+            },
+        )),
+        Command::Lab { name, lake, .. } => runtime.block_on(lab::run(&name, &lake)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

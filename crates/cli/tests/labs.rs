@@ -54,3 +54,56 @@ fn a_check_fails_when_the_step_was_not_done() {
         .clone();
     assert_eq!(value, serde_json::Value::Bool(false), "{rows}");
 }
+
+/// `lakelab lab cdc`: crashes and Debezium's duplicates, then the proof;
+/// the JSON line carries the verification and the throughput.
+#[test]
+fn the_cdc_lab_runs_headless_and_proves_itself() {
+    let lake = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lakelab"))
+        .args([
+            "lab",
+            "cdc",
+            "--tables",
+            "6",
+            "--tps",
+            "200",
+            "--minutes",
+            "0.75",
+        ])
+        .args(["--crash-every", "2", "--redeliver", "--json", "--lake"])
+        .arg(lake.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(json["identical"], true, "{json}");
+    assert_eq!(json["silver_tables"], 6);
+    assert_eq!(json["mismatched_rows"], 0);
+    assert_eq!(json["bronze_duplicates"], 0);
+    assert!(json["crashes"].as_u64().unwrap() >= 3, "{json}");
+    assert!(json["redelivered"].as_u64().unwrap() > 0, "{json}");
+    assert!(json["events"].as_u64().unwrap() > 10_000, "{json}");
+    assert!(json["events_per_sec"].as_f64().unwrap() > 0.0);
+    // The tables are real Delta tables in the lake folder.
+    assert!(lake.path().join("silver/sales_orders/_delta_log").is_dir());
+    assert!(lake.path().join("_checkpoints/cdc/commits").is_dir());
+}
+
+#[test]
+fn an_unknown_lab_is_named() {
+    let lake = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lakelab"))
+        .args(["lab", "nope", "--lake"])
+        .arg(lake.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the labs are: cdc, corrupt-load"), "{err}");
+}

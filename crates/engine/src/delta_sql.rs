@@ -1,6 +1,7 @@
 //! Spark SQL's Delta statements that sqlparser does not parse (or parses
 //! without `*`): CREATE TABLE … USING DELTA, MERGE INTO with `UPDATE SET *` /
-//! `INSERT *`, DESCRIBE HISTORY / DETAIL, RESTORE and VACUUM. Built from
+//! `INSERT *`, INSERT INTO … REPLACE WHERE, DESCRIBE HISTORY / DETAIL,
+//! RESTORE and VACUUM. Built from
 //! sqlparser's own parser pieces, so expressions and queries inside them
 //! parse exactly as everywhere else.
 
@@ -123,6 +124,13 @@ pub(crate) enum DeltaStatement {
     AddColumns {
         table: ObjectName,
         columns: Vec<ColumnDef>,
+    },
+    /// `INSERT INTO t REPLACE WHERE predicate query`: Delta's selective
+    /// overwrite, one commit replacing exactly the rows `predicate` matches.
+    ReplaceWhere {
+        table: ObjectName,
+        predicate: Box<Expr>,
+        query: Box<Query>,
     },
     /// `SET spark.… = value`: a Delta session setting.
     Set {
@@ -266,6 +274,16 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             }
         } else {
             return Ok(None);
+        }
+    } else if words(&mut p, &["INSERT", "INTO"]) {
+        let table = p.parse_object_name(false)?;
+        if !words(&mut p, &["REPLACE", "WHERE"]) {
+            return Ok(None);
+        }
+        DeltaStatement::ReplaceWhere {
+            table,
+            predicate: Box::new(p.parse_expr()?),
+            query: p.parse_query()?,
         }
     } else if word(&mut p, "SET") {
         let key = p.parse_object_name(false)?.to_string();

@@ -49,6 +49,22 @@ fn single_table(tables: &[TableWithJoins]) -> Result<(String, String)> {
     }
 }
 
+/// The query for the rows of some files that `predicate` does not match:
+/// what DELETE and REPLACE WHERE keep of the files they rewrite.
+fn rows_not_matching<'a>(
+    qualifier: &'a str,
+    predicate: &'a str,
+) -> impl Fn(&[String], &str) -> String + 'a {
+    move |columns, files| {
+        let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        format!(
+            "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({files}) AND NOT coalesce(({predicate}), false)",
+            columns.join(", "),
+            quote(qualifier)
+        )
+    }
+}
+
 /// A rewrite of some files: rows to write in their place.
 struct Rewrite {
     removed: Vec<Add>,
@@ -186,14 +202,7 @@ impl Engine {
             .selection
             .as_ref()
             .map_or("TRUE".to_owned(), |e| e.to_string());
-        let keep = |columns: &[String], files: &str| {
-            let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-            format!(
-                "SELECT {} FROM {TARGET} AS {} WHERE {FILE} IN ({files}) AND NOT coalesce(({predicate}), false)",
-                columns.join(", "),
-                quote(&qualifier)
-            )
-        };
+        let keep = rows_not_matching(&qualifier, &predicate);
         let Some((deleted, rewrite)) = self
             .rewrite_matching(&name, &table, &snapshot, &qualifier, &predicate, &keep)
             .await?
@@ -216,6 +225,79 @@ impl Engine {
             counts(&[("num_affected_rows", deleted)])?,
             format!(
                 "deleted {deleted} rows from {name} ({removed} files rewritten, version {version})"
+            ),
+        ))
+    }
+
+    /// `INSERT INTO name REPLACE WHERE predicate query`: the rows matching
+    /// `predicate` are replaced by the query's, in one commit. Every new row
+    /// must match `predicate` (Delta's rule), or nothing is written.
+    pub(crate) async fn replace_where(
+        &self,
+        name: &str,
+        predicate: &str,
+        query: &str,
+    ) -> Result<Output> {
+        let (table, snapshot) = self.catalog.get(name)?;
+        refuse_if_append_only(name, &snapshot, "INSERT … REPLACE WHERE")?;
+        if let Some(skipped) = self.already_written(name, &snapshot)? {
+            return Ok(skipped);
+        }
+        let started = real_now_ms();
+        let (schema, new_rows) = self.query(query).await?;
+        let qualifier = crate::catalog::short_name(name).to_owned();
+        {
+            let mut temporary = TemporaryTables::new(&self.ctx);
+            temporary.register(
+                SOURCE,
+                Arc::new(MemTable::try_new(schema, vec![new_rows.clone()])?),
+            )?;
+            let (_, outside) = self
+                .query(&format!(
+                    "SELECT count(*) FROM {SOURCE} AS {} WHERE NOT coalesce(({predicate}), false)",
+                    quote(&qualifier)
+                ))
+                .await?;
+            let outside = outside
+                .first()
+                .filter(|b| b.num_rows() > 0)
+                .map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0));
+            if outside > 0 {
+                return Err(EngineError::Invalid(format!(
+                    "DELTA_REPLACE_WHERE_MISMATCH: {outside} written rows do not match the replaceWhere predicate {predicate}; nothing committed"
+                )));
+            }
+        }
+        let keep = rows_not_matching(&qualifier, predicate);
+        let (replaced, mut rewrite) = self
+            .rewrite_matching(name, &table, &snapshot, &qualifier, predicate, &keep)
+            .await?
+            .unwrap_or((
+                0,
+                Rewrite {
+                    removed: Vec::new(),
+                    rows: Vec::new(),
+                },
+            ));
+        let written: i64 = new_rows.iter().map(|b| b.num_rows() as i64).sum();
+        rewrite.rows.extend(new_rows);
+        let commit = Commit::new("WRITE", Some(snapshot.version))
+            .parameter("mode", "Overwrite")
+            .parameter("predicate", json!([predicate]).to_string())
+            .metric("numOutputRows", written)
+            .metric("numDeletedRows", replaced)
+            .metric("executionTimeMs", real_now_ms() - started);
+        let commit = self.stamp_txn(commit);
+        let (version, added, removed) = self
+            .commit_rewrite(name, &table, &snapshot, rewrite, commit)
+            .await?;
+        Ok(Output::rows(
+            counts(&[
+                ("num_affected_rows", written),
+                ("num_inserted_rows", written),
+            ])?,
+            format!(
+                "replaced {replaced} rows of {name} matching {predicate} with {written} ({removed} files removed, {added} written, version {version})"
             ),
         ))
     }
@@ -300,6 +382,9 @@ impl Engine {
             |a| a.value.clone(),
         );
         let (table, snapshot) = self.catalog.get(&name)?;
+        if let Some(skipped) = self.already_written(&name, &snapshot)? {
+            return Ok(skipped);
+        }
         let has_matched = merge
             .clauses
             .iter()
@@ -558,6 +643,7 @@ impl Engine {
             .metric("numTargetRowsCopied", copied)
             .metric("numOutputRows", rewritten + inserted)
             .metric("executionTimeMs", real_now_ms() - started);
+        let commit = self.stamp_txn(commit);
         let (version, added, removed) = self
             .commit_rewrite(&name, &table, &snapshot, rewrite, commit)
             .await?;

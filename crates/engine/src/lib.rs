@@ -130,6 +130,32 @@ impl Engine {
         })
     }
 
+    /// Makes `batches` queryable as `name` for this session, as a Spark
+    /// `foreachBatch` function's temporary view of its micro-batch. Replaces
+    /// an earlier view of that name; stored tables cannot be shadowed.
+    pub fn register_batches(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        if self.catalog.contains(name) {
+            return Err(EngineError::Invalid(format!(
+                "{name} is a stored table; a view cannot take its name"
+            )));
+        }
+        let table = datafusion::catalog::MemTable::try_new(schema, vec![batches])?;
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, Arc::new(table))?;
+        Ok(())
+    }
+
+    /// Drops a view made by [`register_batches`](Self::register_batches).
+    pub fn deregister_batches(&self, name: &str) -> Result<()> {
+        self.ctx.deregister_table(name)?;
+        Ok(())
+    }
+
     /// The persisted tables, readable or not.
     pub fn tables(&self) -> Vec<TableSummary> {
         self.catalog.summaries()
@@ -193,6 +219,18 @@ impl Engine {
             DeltaStatement::AddColumns { table, columns } => {
                 self.add_columns(&sql_text::object_table_name(&table)?, &columns)
                     .await
+            }
+            DeltaStatement::ReplaceWhere {
+                table,
+                predicate,
+                query,
+            } => {
+                self.replace_where(
+                    &sql_text::object_table_name(&table)?,
+                    &predicate.to_string(),
+                    &query.to_string(),
+                )
+                .await
             }
             DeltaStatement::Set { key, value } => self.set(&key, &value),
             DeltaStatement::AddExpectation {

@@ -283,6 +283,46 @@ impl Engine {
         Ok(outcome?)
     }
 
+    /// The session's idempotent-write stamp (`txnAppId`, `txnVersion`), if set.
+    fn session_txn(&self) -> Option<(String, i64)> {
+        let settings = self.settings.borrow();
+        settings.txn_app_id.clone().zip(settings.txn_version)
+    }
+
+    /// If the session's idempotent write already landed in `snapshot`, the
+    /// answer of a write that is skipped (Delta's `txn` rule): replaying a
+    /// micro-batch after a crash changes nothing.
+    pub(crate) fn already_written(
+        &self,
+        name: &str,
+        snapshot: &Snapshot,
+    ) -> Result<Option<Output>> {
+        let Some((app, version)) = self.session_txn() else {
+            return Ok(None);
+        };
+        if snapshot.txn_version(&app).is_none_or(|done| done < version) {
+            return Ok(None);
+        }
+        Ok(Some(Output::rows(
+            counts(&[("num_affected_rows", 0)])?,
+            format!(
+                "skipped: application {app} already wrote version {version} to {name}; nothing committed"
+            ),
+        )))
+    }
+
+    /// Adds the session's idempotent-write stamp, if any, to a data write.
+    pub(crate) fn stamp_txn(&self, mut commit: Commit) -> Commit {
+        if let Some((app_id, version)) = self.session_txn() {
+            commit.actions.push(Action::Txn(lakelab_delta::Txn {
+                app_id,
+                version,
+                last_updated: Some(now_ms()),
+            }));
+        }
+        commit
+    }
+
     /// After a commit (or a failed one): the catalog re-reads the log, so it
     /// shows exactly what is committed.
     pub(crate) async fn after_commit(&self, name: &str) -> Result<()> {
@@ -351,22 +391,8 @@ impl Engine {
         if overwrite {
             refuse_if_append_only(name, &current, "INSERT OVERWRITE")?;
         }
-        // An idempotent write (txnAppId / txnVersion) that already landed is skipped.
-        let txn = {
-            let settings = self.settings.borrow();
-            settings.txn_app_id.clone().zip(settings.txn_version)
-        };
-        if let Some((app, version)) = &txn
-            && current
-                .txn_version(app)
-                .is_some_and(|done| done >= *version)
-        {
-            return Ok(Output::rows(
-                counts(&[("num_affected_rows", 0), ("num_inserted_rows", 0)])?,
-                format!(
-                    "skipped: application {app} already wrote version {version} to {name}; nothing committed"
-                ),
-            ));
+        if let Some(skipped) = self.already_written(name, &current)? {
+            return Ok(skipped);
         }
         // The rows are written in the evolved schema, if any.
         let evolved = evolved_schema.map(|schema_string| {
@@ -395,14 +421,7 @@ impl Engine {
             .metric("numFiles", adds.len())
             .metric("numOutputRows", count)
             .metric("numOutputBytes", bytes(&adds));
-        let mut commit = crate::expectations::record(commit, &expectations);
-        if let Some((app_id, version)) = txn {
-            commit.actions.push(Action::Txn(lakelab_delta::Txn {
-                app_id,
-                version,
-                last_updated: Some(now_ms()),
-            }));
-        }
+        let mut commit = self.stamp_txn(crate::expectations::record(commit, &expectations));
         if let Some(metadata) = evolved {
             commit = commit.parameter("mergeSchema", "true");
             commit.actions.push(Action::Metadata(metadata));

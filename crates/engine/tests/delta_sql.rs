@@ -554,6 +554,54 @@ async fn idempotent_writes_skip_a_version_already_committed() {
 }
 
 #[tokio::test]
+async fn an_idempotent_merge_runs_once() {
+    let (_, engine) = orders().await;
+    run(
+        &engine,
+        "SET spark.databricks.delta.write.txnAppId = 'stream-1'",
+    )
+    .await;
+    run(&engine, "SET spark.databricks.delta.write.txnVersion = 0").await;
+    let merge = "MERGE INTO orders t USING (SELECT 1 AS id, 5.0 AS amount) s ON t.id = s.id \
+                 WHEN MATCHED THEN UPDATE SET amount = t.amount + s.amount";
+    run(&engine, merge).await;
+    let again = run(&engine, merge).await;
+    assert!(again.message.unwrap().starts_with("skipped"));
+    assert_eq!(
+        one(&engine, "SELECT amount FROM orders WHERE id = 1").await,
+        "15.0"
+    );
+    let history = rows(&engine, "DESCRIBE HISTORY orders").await;
+    assert_eq!(history.len(), 3, "one MERGE commit: {history:?}");
+}
+
+#[tokio::test]
+async fn replace_where_swaps_exactly_the_matching_rows() {
+    let (_, engine) = orders().await;
+    let out = run(
+        &engine,
+        "INSERT INTO orders REPLACE WHERE amount >= 20 SELECT 7 AS id, 'gil' AS customer, 70.0 AS amount",
+    )
+    .await;
+    assert!(out.message.unwrap().starts_with("replaced 2 rows"));
+    assert_eq!(
+        rows(&engine, "SELECT id FROM orders ORDER BY id").await,
+        ["1", "7"]
+    );
+    let history = rows(&engine, "DESCRIBE HISTORY orders LIMIT 1").await;
+    assert!(history[0].contains("WRITE"), "{history:?}");
+    // Rows outside the predicate are refused, and nothing changes.
+    let err = fail(
+        &engine,
+        "INSERT INTO orders REPLACE WHERE amount >= 20 SELECT 8 AS id, 'hal' AS customer, 1.0 AS amount",
+    )
+    .await
+    .to_string();
+    assert!(err.contains("DELTA_REPLACE_WHERE_MISMATCH"), "{err}");
+    assert_eq!(one(&engine, "SELECT count(*) FROM orders").await, "2");
+}
+
+#[tokio::test]
 async fn two_sessions_on_one_store_follow_the_conflict_rules() {
     let (store, first) = orders().await;
     let second = Engine::open(store.clone()).await.unwrap();

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod cdc;
+
 /// A request from the UI. `id` ties every answer to its request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -27,6 +29,8 @@ pub enum Request {
         table: String,
         files: Vec<FileData>,
     },
+    /// A command for the CDC lab's simulation: answered with `Cdc`.
+    Cdc { id: u64, command: cdc::CdcCommand },
 }
 
 /// A file of a table folder: its path inside the folder and its bytes.
@@ -71,6 +75,13 @@ pub enum Response {
         table: String,
         #[serde(with = "serde_bytes")]
         zip: Vec<u8>,
+    },
+    /// The CDC lab's state after a command.
+    Cdc {
+        id: u64,
+        /// `None`: the lab has not been started in this browser.
+        view: Option<Box<cdc::CdcView>>,
+        tables: Vec<TableInfo>,
     },
     /// A statement that failed; nothing was changed.
     Failed { id: u64, message: String },

@@ -7,6 +7,8 @@
 //! read); every write is atomic in the store, so nothing is lost.
 
 #[cfg(target_arch = "wasm32")]
+mod cdc;
+#[cfg(target_arch = "wasm32")]
 mod web;
 
 fn main() {

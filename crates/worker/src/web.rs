@@ -83,7 +83,8 @@ fn table_infos(engine: &Engine) -> Vec<TableInfo> {
 
 async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedReceiver<Request>) {
     let (store, storage) = open_store().await;
-    let engine = match Engine::open(store).await {
+    let mut cdc = crate::cdc::CdcLab::default();
+    let mut engine = match Engine::open(store.clone()).await {
         Ok(engine) => engine,
         Err(e) => {
             post(
@@ -124,6 +125,25 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
                 let files = files.into_iter().map(|f| (f.path, f.data.into())).collect();
                 let result = engine.import_files(&table, files).await;
                 done(&scope, &engine, id, started, result)
+            }
+            Request::Cdc { id, command } => {
+                let result = cdc.handle(&store, command).await;
+                // The lab wrote tables through its own sessions: reopen, so
+                // the console and the table list see them.
+                if let Ok(reopened) = Engine::open(store.clone()).await {
+                    engine = reopened;
+                }
+                match result {
+                    Ok(view) => Response::Cdc {
+                        id,
+                        view: view.map(Box::new),
+                        tables: table_infos(&engine),
+                    },
+                    Err(e) => Response::Failed {
+                        id,
+                        message: e.to_string(),
+                    },
+                }
             }
         };
         post(&scope, &response);

@@ -391,3 +391,67 @@ pub async fn run_corrupt_load_lab(app: &App) -> Result<Vec<Shown>> {
     }
     Ok(shown)
 }
+
+/// Batches the CDC lab has run, once it is idle.
+async fn cdc_idle_batches(app: &App) -> Result<Option<u64>> {
+    if app.attr("#cdc-status", "data-state").await?.as_deref() != Some("idle") {
+        return Ok(None);
+    }
+    Ok(app
+        .attr("#cdc-status", "data-batches")
+        .await?
+        .and_then(|b| b.parse().ok()))
+}
+
+/// Clicks `button` in the CDC lab and waits until it is idle again with
+/// more batches than `before` (every command but Verify runs one).
+pub async fn cdc_command(app: &App, button: &str, before: u64) -> Result<u64> {
+    app.click(button).await?;
+    app.wait_for(
+        &format!("the CDC lab to finish {button}"),
+        LAB_SETUP,
+        || async {
+            Ok(cdc_idle_batches(app)
+                .await?
+                .filter(|n| *n > before || button == "#cdc-verify"))
+        },
+    )
+    .await
+}
+
+/// The CDC lab as a candidate drives it: start, a few triggers, a crash
+/// and its recovery, a poison event skipped to the dead letters, and the
+/// verification. Returns the verification's text.
+pub async fn run_cdc_lab(app: &App) -> Result<String> {
+    app.click("#nav-lab-cdc").await?;
+    app.wait_for("the CDC lab", STATEMENT, || async {
+        cdc_idle_batches(app).await
+    })
+    .await?;
+    let mut batches = cdc_command(app, "#cdc-start", 0).await?;
+    for _ in 0..3 {
+        batches = cdc_command(app, "#cdc-step", batches).await?;
+    }
+    batches = cdc_command(app, "#cdc-crash", batches).await?;
+    app.wait_for("the crash report", STATEMENT, || async {
+        app.try_find("#cdc-crashes li").await
+    })
+    .await?;
+    app.click("#cdc-poison").await?;
+    app.wait_for("the bad event in Kafka", STATEMENT, || async {
+        cdc_idle_batches(app).await
+    })
+    .await?;
+    app.click("#cdc-step").await?;
+    app.wait_for("the bad record to stop the pipeline", STATEMENT, || async {
+        app.try_find("#cdc-error").await
+    })
+    .await?;
+    batches = cdc_command(app, "#cdc-skip", batches).await?;
+    cdc_command(app, "#cdc-verify", batches).await?;
+    app.wait_for("the verification", STATEMENT, || async {
+        app.try_find("#cdc-verification").await
+    })
+    .await?;
+    app.text("#cdc-verification").await
+}

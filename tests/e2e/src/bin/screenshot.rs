@@ -17,6 +17,13 @@ const DEMO: &[&str] = &[
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("cdc") {
+        args.remove(0);
+        let path = args
+            .first()
+            .map_or_else(|| PathBuf::from("docs/lab-cdc.png"), PathBuf::from);
+        return cdc(&path).await;
+    }
     if args.first().map(String::as_str) == Some("lab") {
         args.remove(0);
         let path = args
@@ -76,5 +83,17 @@ async fn lab(path: &std::path::Path) -> Result<()> {
         .await?;
     app.screenshot(path).await?;
     println!("saved {}", path.display());
+    app.close().await
+}
+
+/// The CDC lab after a crash, a poison event and the verification.
+async fn cdc(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1250).await?;
+    app.wait_ready().await?;
+    let verification = lakelab_e2e::run_cdc_lab(&app).await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("{verification}\nsaved {}", path.display());
     app.close().await
 }

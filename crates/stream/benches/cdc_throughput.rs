@@ -1,0 +1,21 @@
+//! CDC throughput natively (release): `cargo bench -p lakelab-stream`, also
+//! run by `cargo xtask bench`. Prints numbers; asserts nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/cdc.rs"]
+mod cdc;
+
+use std::rc::Rc;
+
+use lakelab_store::MemoryStore;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let measured = runtime.block_on(cdc::measure(Rc::new(MemoryStore::new()), 30));
+    println!("native (release, in-memory store, one thread):");
+    for line in measured.lines() {
+        println!("  {line}");
+    }
+}

@@ -1,0 +1,78 @@
+//! The CDC throughput workload, shared by the native bench and the browser
+//! one: the scenario's 10,000 transactions per second over 50 tables,
+//! micro-batches every 5 simulated seconds, for `seconds` of simulated time.
+
+use std::rc::Rc;
+
+use lakelab_protocol::cdc::{CdcConfig, Trigger};
+use lakelab_store::Store;
+use lakelab_stream::Simulation;
+
+pub struct Measured {
+    pub events: u64,
+    pub batches: usize,
+    pub simulated_s: f64,
+    pub wall_s: f64,
+    pub bronze_s: f64,
+    pub silver_s: f64,
+    pub identical: bool,
+}
+
+impl Measured {
+    pub fn lines(&self) -> Vec<String> {
+        let rate = |s: f64| self.events as f64 / s.max(1e-9);
+        vec![
+            format!(
+                "10,000 TPS × 50 tables, {:.0} simulated s: {} change events in {} batches, {:.1} s of processing ({:.1}× faster than real time)",
+                self.simulated_s,
+                self.events,
+                self.batches,
+                self.wall_s,
+                self.simulated_s / self.wall_s.max(1e-9)
+            ),
+            format!("  end to end        {:>10.0} events/s", rate(self.wall_s)),
+            format!("  through Bronze    {:>10.0} events/s", rate(self.bronze_s)),
+            format!(
+                "  through Silver    {:>10.0} events/s (50 MERGEs per batch)",
+                rate(self.silver_s)
+            ),
+            format!("  Silver = MySQL    {}", self.identical),
+        ]
+    }
+}
+
+pub async fn measure(store: Rc<dyn Store>, seconds: u64) -> Measured {
+    let config = CdcConfig {
+        tables: 50,
+        tps: 10_000,
+        partitions: 3,
+        max_offsets_per_trigger: None,
+        trigger: Trigger::ProcessingTime { interval_ms: 5_000 },
+        initial_rows: 100,
+        ..CdcConfig::default()
+    };
+    let mut sim = Simulation::start(store, "", config).await.expect("start");
+    // The snapshot first, so the timed batches are all streaming changes.
+    sim.trigger().await.expect("snapshot batch");
+    let skip = sim.history.len();
+    sim.advance(seconds * 1000).await.expect("run");
+    let batches = &sim.history[skip..];
+    let total = |key: &str| -> f64 {
+        batches
+            .iter()
+            .filter_map(|b| b.duration_ms.get(key))
+            .sum::<f64>()
+            / 1000.0
+    };
+    let mut measured = Measured {
+        events: batches.iter().map(|b| b.num_input_rows).sum(),
+        batches: batches.len(),
+        simulated_s: seconds as f64,
+        wall_s: total("triggerExecution"),
+        bronze_s: total("bronze"),
+        silver_s: total("silver"),
+        identical: false,
+    };
+    measured.identical = sim.verify().await.expect("verify").identical;
+    measured
+}

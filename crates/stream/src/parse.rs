@@ -1,0 +1,295 @@
+//! Reading a Kafka record back into a row change: Debezium's envelope, or
+//! the flat row of its `ExtractNewRecordState` transform. Anything else is
+//! a bad record, reported with the reason.
+
+use serde_json::{Map, Value};
+
+/// What a change does to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `c` (create) or `r` (read by the snapshot).
+    Upsert,
+    /// `u`.
+    Update,
+    /// `d`.
+    Delete,
+}
+
+impl Op {
+    pub fn code(self) -> &'static str {
+        match self {
+            Op::Upsert => "c",
+            Op::Update => "u",
+            Op::Delete => "d",
+        }
+    }
+}
+
+/// One row change read from a record.
+#[derive(Debug, Clone)]
+pub struct RowChange {
+    /// `db.table`, from the topic.
+    pub table: String,
+    pub key_column: String,
+    pub key: i64,
+    pub op: Op,
+    /// Binlog order: (file number, position, row) packed into one integer.
+    pub seq: i64,
+    /// The row after the change (before it, for a delete).
+    pub row: Map<String, Value>,
+    /// `ordered_at` of the row before the change, if it had one (Gold
+    /// refreshes the day a change leaves as well as the day it enters).
+    pub before_day: Option<String>,
+    pub partition: u32,
+    pub offset: i64,
+}
+
+/// Packs a binlog coordinate into an orderable integer: the file number in
+/// the top bits, then the position (a binlog file is at most 1 GiB, 30
+/// bits), then the row within the event (10 bits).
+pub fn binlog_seq(file: u32, pos: u64, row: u32) -> i64 {
+    ((file as i64) << 40) | (((pos as i64) & ((1 << 30) - 1)) << 10) | (row as i64 & 1023)
+}
+
+fn file_number(name: &str) -> Option<u32> {
+    name.rsplit('.').next()?.parse().ok()
+}
+
+/// Reads one record of `topic` (`<server>.<db>.<table>`). `Ok(None)`: a
+/// tombstone, which only log compaction cares about.
+pub fn parse_record(
+    topic: &str,
+    partition: u32,
+    offset: i64,
+    key: Option<&str>,
+    value: Option<&str>,
+) -> Result<Option<RowChange>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let table = topic
+        .split_once('.')
+        .map(|(_, rest)| rest.to_owned())
+        .ok_or_else(|| format!("topic {topic} is not <server>.<db>.<table>"))?;
+    let (key_column, key) = parse_key(key)?;
+    let value: Value =
+        serde_json::from_str(value).map_err(|e| format!("the value is not JSON: {e}"))?;
+    let Value::Object(mut object) = value else {
+        return Err("the value is not a JSON object".into());
+    };
+    let mut change = if object.contains_key("__op") {
+        unwrapped(&mut object)?
+    } else {
+        envelope(&mut object, &table)?
+    };
+    if change.row.get(&key_column).and_then(Value::as_i64) != Some(key) {
+        return Err(format!(
+            "the row's {key_column} does not match the record key {key}"
+        ));
+    }
+    change.table = table;
+    change.key_column = key_column;
+    change.key = key;
+    change.partition = partition;
+    change.offset = offset;
+    Ok(Some(change))
+}
+
+fn parse_key(key: Option<&str>) -> Result<(String, i64), String> {
+    let key = key.ok_or("the record has no key")?;
+    let parsed: Map<String, Value> =
+        serde_json::from_str(key).map_err(|e| format!("the key is not a JSON object: {e}"))?;
+    match parsed.iter().next() {
+        Some((column, value)) if parsed.len() == 1 => value
+            .as_i64()
+            .map(|k| (column.clone(), k))
+            .ok_or_else(|| format!("key {key} is not an integer primary key")),
+        _ => Err(format!("key {key} is not a single-column primary key")),
+    }
+}
+
+fn envelope(object: &mut Map<String, Value>, table: &str) -> Result<RowChange, String> {
+    let op = match object.get("op").and_then(Value::as_str) {
+        Some("c" | "r") => Op::Upsert,
+        Some("u") => Op::Update,
+        Some("d") => Op::Delete,
+        Some(other) => return Err(format!("unknown op '{other}'")),
+        None => return Err("no op".into()),
+    };
+    let source = object.get("source").ok_or("no source block")?;
+    let named = format!(
+        "{}.{}",
+        source["db"].as_str().unwrap_or_default(),
+        source["table"].as_str().unwrap_or_default()
+    );
+    if named != table {
+        return Err(format!(
+            "an event for table {named} on the topic of {table}"
+        ));
+    }
+    let file = source["file"]
+        .as_str()
+        .and_then(file_number)
+        .ok_or("source.file is not a binlog file name")?;
+    let pos = source["pos"].as_u64().ok_or("no source.pos")?;
+    let row_no = source["row"].as_u64().unwrap_or(0) as u32;
+    let image = |object: &mut Map<String, Value>, name: &str| match object.remove(name) {
+        Some(Value::Object(row)) => Some(row),
+        _ => None,
+    };
+    let before = image(object, "before");
+    let after = image(object, "after");
+    let before_day = before.as_ref().and_then(day_of);
+    let row = match op {
+        Op::Delete => before.ok_or("a delete without `before`")?,
+        _ => after.ok_or_else(|| format!("op '{}' without `after`", op.code()))?,
+    };
+    Ok(RowChange {
+        table: String::new(),
+        key_column: String::new(),
+        key: 0,
+        op,
+        seq: binlog_seq(file, pos, row_no),
+        row,
+        before_day,
+        partition: 0,
+        offset: 0,
+    })
+}
+
+/// `ExtractNewRecordState` with `delete.handling.mode=rewrite` and
+/// `add.fields=op,file,pos,row`: the row plus `__op`, `__deleted`, `__file`,
+/// `__pos`, `__row`.
+fn unwrapped(object: &mut Map<String, Value>) -> Result<RowChange, String> {
+    let op = match object.remove("__op").as_ref().and_then(Value::as_str) {
+        Some("c" | "r") => Op::Upsert,
+        Some("u") => Op::Update,
+        Some("d") => Op::Delete,
+        Some(other) => return Err(format!("unknown __op '{other}'")),
+        None => return Err("__op is not a string".into()),
+    };
+    let deleted = object.remove("__deleted");
+    if op == Op::Delete && deleted.as_ref().and_then(Value::as_str) != Some("true") {
+        return Err("a delete not marked __deleted".into());
+    }
+    let file = object
+        .remove("__file")
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(file_number)
+        .ok_or("__file is not a binlog file name")?;
+    let pos = object
+        .remove("__pos")
+        .as_ref()
+        .and_then(Value::as_u64)
+        .ok_or("no __pos")?;
+    let row = object
+        .remove("__row")
+        .as_ref()
+        .and_then(Value::as_u64)
+        .unwrap_or(0) as u32;
+    let row_values = std::mem::take(object);
+    Ok(RowChange {
+        table: String::new(),
+        key_column: String::new(),
+        key: 0,
+        op,
+        seq: binlog_seq(file, pos, row),
+        before_day: None,
+        row: row_values,
+        partition: 0,
+        offset: 0,
+    })
+}
+
+/// The day (`YYYY-MM-DD`) of a row's `ordered_at`, if it has one.
+pub fn day_of(row: &Map<String, Value>) -> Option<String> {
+    row.get("ordered_at")?
+        .as_str()?
+        .get(..10)
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const TOPIC: &str = "production.sales.orders";
+
+    fn parse(value: &str) -> Result<Option<RowChange>, String> {
+        parse_record(TOPIC, 0, 7, Some(r#"{"order_id":1}"#), Some(value))
+    }
+
+    fn event(op: &str, before: &str, after: &str) -> String {
+        format!(
+            r#"{{"before":{before},"after":{after},"source":{{"db":"sales","table":"orders","file":"mysql-bin.000002","pos":400,"row":1}},"op":"{op}","ts_ms":1}}"#
+        )
+    }
+
+    #[test]
+    fn reads_the_envelope() {
+        let c = parse(&event(
+            "u",
+            r#"{"order_id":1,"q":1}"#,
+            r#"{"order_id":1,"q":2}"#,
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!((c.op, c.key, c.row["q"].as_i64()), (Op::Update, 1, Some(2)));
+        assert_eq!(c.seq, binlog_seq(2, 400, 1));
+        let d = parse(&event("d", r#"{"order_id":1}"#, "null"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.op, Op::Delete);
+    }
+
+    #[test]
+    fn binlog_order_is_file_then_position_then_row() {
+        assert!(binlog_seq(1, 900, 0) < binlog_seq(2, 157, 0));
+        assert!(binlog_seq(2, 157, 0) < binlog_seq(2, 157, 1));
+        assert!(binlog_seq(2, 157, 9) < binlog_seq(2, 158, 0));
+    }
+
+    #[test]
+    fn bad_records_say_why() {
+        let cases = [
+            ("{not json", "not JSON"),
+            (&event("c", "null", "null"), "without `after`"),
+            (&event("x", "null", r#"{"order_id":1}"#), "unknown op 'x'"),
+            (
+                &event("c", "null", r#"{"order_id":1}"#).replace("\"orders\"", "\"refunds\""),
+                "sales.refunds on the topic of sales.orders",
+            ),
+            (
+                &event("c", "null", r#"{"order_id":2}"#),
+                "does not match the record key",
+            ),
+        ];
+        for (value, reason) in cases {
+            let err = parse(value).unwrap_err();
+            assert!(err.contains(reason), "{value}: {err}");
+        }
+    }
+
+    #[test]
+    fn reads_the_unwrapped_row() {
+        let c = parse(
+            r#"{"order_id":1,"q":3,"__op":"d","__deleted":"true","__file":"mysql-bin.000001","__pos":9,"__row":0}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.op, Op::Delete);
+        assert!(!c.row.contains_key("__pos"));
+        assert_eq!(c.seq, binlog_seq(1, 9, 0));
+    }
+
+    #[test]
+    fn tombstones_are_skipped() {
+        assert!(
+            parse_record(TOPIC, 0, 1, Some(r#"{"order_id":1}"#), None)
+                .unwrap()
+                .is_none()
+        );
+    }
+}

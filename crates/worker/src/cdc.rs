@@ -1,0 +1,86 @@
+//! The CDC lab's simulation, kept in the worker between requests. After
+//! every command the run is saved (its settings and the source's timeline)
+//! next to the tables, so a reloaded page rebuilds it: the source is
+//! deterministic and the query resumes from its checkpoint.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use lakelab_engine::TABLES_ROOT;
+use lakelab_protocol::cdc::{CdcCommand, CdcView};
+use lakelab_store::{Error as StoreError, Store};
+use lakelab_stream::{SavedRun, Simulation, StreamError};
+
+const SAVED_RUN: &str = "_labs/cdc.json";
+
+#[derive(Default)]
+pub struct CdcLab {
+    sim: Option<Simulation>,
+}
+
+impl CdcLab {
+    /// Runs `command`; `None` if the lab has not been started yet.
+    pub async fn handle(
+        &mut self,
+        store: &Rc<dyn Store>,
+        command: CdcCommand,
+    ) -> Result<Option<CdcView>, StreamError> {
+        if let CdcCommand::Start(config) = command {
+            self.sim = None;
+            Simulation::reset(store.as_ref(), TABLES_ROOT).await?;
+            let mut sim = Simulation::start(store.clone(), TABLES_ROOT, config).await?;
+            sim.trigger().await?;
+            self.sim = Some(sim);
+            return self.finish(store, None).await;
+        }
+        if self.sim.is_none() {
+            self.sim = resume(store).await?;
+        }
+        let Some(sim) = self.sim.as_mut() else {
+            return Ok(None);
+        };
+        let mut verification = None;
+        match command {
+            CdcCommand::Start(_) | CdcCommand::Show => {}
+            CdcCommand::Step { triggers } => {
+                for _ in 0..triggers {
+                    sim.trigger().await?;
+                }
+            }
+            CdcCommand::Advance { ms } => sim.advance(ms).await?,
+            CdcCommand::Crash => {
+                sim.crash_next_batch();
+                sim.trigger().await?;
+            }
+            CdcCommand::InjectBadEvent => sim.inject_bad_event(),
+            CdcCommand::SkipBadRecords => {
+                sim.skip_bad_records();
+                sim.trigger().await?;
+            }
+            CdcCommand::Verify => verification = Some(sim.verify().await?),
+        }
+        self.finish(store, verification).await
+    }
+
+    async fn finish(
+        &self,
+        store: &Rc<dyn Store>,
+        verification: Option<lakelab_protocol::cdc::Verification>,
+    ) -> Result<Option<CdcView>, StreamError> {
+        let Some(sim) = &self.sim else {
+            return Ok(None);
+        };
+        let saved = serde_json::to_vec(sim.saved()).unwrap_or_default();
+        store.put(SAVED_RUN, Bytes::from(saved)).await?;
+        Ok(Some(sim.view(verification).await?))
+    }
+}
+
+async fn resume(store: &Rc<dyn Store>) -> Result<Option<Simulation>, StreamError> {
+    let saved: SavedRun = match store.get(SAVED_RUN).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Err(StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Simulation::resume(store.clone(), TABLES_ROOT, saved).await
+}
