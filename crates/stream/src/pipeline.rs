@@ -105,10 +105,6 @@ impl Pipeline {
         self.pending.as_ref().map_or(self.next_batch, |(n, _)| *n)
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     fn subscribed(&self) -> impl Fn(&str) -> bool + '_ {
         let prefix = format!("{}.", self.options.server);
         move |topic: &str| topic.starts_with(&prefix)

@@ -12,7 +12,7 @@ use arrow::datatypes::{Field, Schema};
 use lakelab_engine::Engine;
 
 use crate::error::{Result, StreamError};
-use crate::parse::{Op, RowChange};
+use crate::parse::RowChange;
 use crate::values::{Kind, json_column};
 
 /// Silver's extra column: the binlog position of the row's last change.
@@ -221,10 +221,6 @@ impl TablePlan {
     /// not yet there (unless the newest change deletes them).
     pub fn merge_sql(&self, view: &str) -> String {
         merge_sql(&self.silver, &self.key_column, &self.columns, view)
-    }
-
-    pub fn deletes(&self) -> usize {
-        self.changes.iter().filter(|c| c.op == Op::Delete).count()
     }
 }
 
