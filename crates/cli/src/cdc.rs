@@ -9,15 +9,32 @@ use lakelab_protocol::cdc::{CdcConfig, Trigger};
 use lakelab_store::{LocalStore, Store};
 use lakelab_stream::Simulation;
 
-/// The options of `lakelab lab cdc`.
+/// The options of `lakelab lab cdc` (ignored by the other labs).
+#[derive(clap::Args)]
 pub struct Options {
+    /// cdc: source tables (3 to 50).
+    #[arg(long, default_value_t = 50)]
     pub tables: usize,
+    /// cdc: MySQL transactions per simulated second.
+    #[arg(long, default_value_t = 1000)]
     pub tps: u32,
+    /// cdc: simulated minutes to run.
+    #[arg(long, default_value_t = 1.0)]
     pub minutes: f64,
+    /// cdc: partitions per Kafka topic.
+    #[arg(long, default_value_t = 3)]
     pub partitions: u32,
+    /// cdc: crash the consumer every N batches (at each crash point in turn).
+    #[arg(long)]
     pub crash_every: Option<u32>,
+    /// cdc: Debezium re-sends events after restarts (duplicates in Kafka).
+    #[arg(long)]
     pub redeliver: bool,
+    /// cdc: the simulation's seed.
+    #[arg(long, default_value_t = 20240115)]
     pub seed: u64,
+    /// cdc: end with one JSON object with the verification and throughput.
+    #[arg(long)]
     pub json: bool,
 }
 

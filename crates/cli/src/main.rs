@@ -53,30 +53,8 @@ enum Command {
         /// The lake folder to build the lab in.
         #[arg(long)]
         lake: PathBuf,
-        /// cdc: source tables (3 to 50).
-        #[arg(long, default_value_t = 50)]
-        tables: usize,
-        /// cdc: MySQL transactions per simulated second.
-        #[arg(long, default_value_t = 1000)]
-        tps: u32,
-        /// cdc: simulated minutes to run.
-        #[arg(long, default_value_t = 1.0)]
-        minutes: f64,
-        /// cdc: partitions per Kafka topic.
-        #[arg(long, default_value_t = 3)]
-        partitions: u32,
-        /// cdc: crash the consumer every N batches (at each crash point in turn).
-        #[arg(long)]
-        crash_every: Option<u32>,
-        /// cdc: Debezium re-sends events after restarts (duplicates in Kafka).
-        #[arg(long)]
-        redeliver: bool,
-        /// cdc: the simulation's seed.
-        #[arg(long, default_value_t = 20240115)]
-        seed: u64,
-        /// cdc: end with one JSON object with the verification and throughput.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        cdc: cdc::Options,
     },
 }
 
@@ -84,7 +62,11 @@ fn main() -> ExitCode {
     let command = Cli::parse().command;
     let json = matches!(
         command,
-        Command::Sql { json: true, .. } | Command::Lab { json: true, .. }
+        Command::Sql { json: true, .. }
+            | Command::Lab {
+                cdc: cdc::Options { json: true, .. },
+                ..
+            }
     );
     let runtime = match tokio::runtime::Builder::new_current_thread().build() {
         Ok(r) => r,
@@ -100,30 +82,7 @@ fn main() -> ExitCode {
             Ok(sql) => runtime.block_on(run(&lake, &sql, json)),
             Err(e) => Err(e),
         },
-        Command::Lab {
-            name,
-            lake,
-            tables,
-            tps,
-            minutes,
-            partitions,
-            crash_every,
-            redeliver,
-            seed,
-            json,
-        } if name == "cdc" => runtime.block_on(cdc::run(
-            &lake,
-            cdc::Options {
-                tables,
-                tps,
-                minutes,
-                partitions,
-                crash_every,
-                redeliver,
-                seed,
-                json,
-            },
-        )),
+        Command::Lab { name, lake, cdc } if name == "cdc" => runtime.block_on(cdc::run(&lake, cdc)),
         Command::Lab { name, lake, .. } => runtime.block_on(lab::run(&name, &lake)),
     };
     match result {

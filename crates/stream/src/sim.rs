@@ -63,7 +63,10 @@ pub struct Simulation {
     pub crash_every: Option<u32>,
     skip_once: bool,
     batches: u64,
-    saved: SavedRun,
+    /// Each source advance's end time, in order (what a reload replays).
+    advances: Vec<i64>,
+    /// Advance indices after which a bad event was put into Kafka.
+    bad_events: Vec<usize>,
 }
 
 impl Simulation {
@@ -93,10 +96,8 @@ impl Simulation {
             crash_every: None,
             skip_once: false,
             batches: 0,
-            saved: SavedRun {
-                config: Some(config),
-                ..SavedRun::default()
-            },
+            advances: Vec::new(),
+            bad_events: Vec::new(),
         };
         sim.pipeline = Some(sim.start_pipeline().await?);
         Ok(sim)
@@ -115,13 +116,14 @@ impl Simulation {
                 sim.put_bad_event();
             }
         }
-        sim.history = saved.history.clone();
-        sim.crashes = saved.crashes.clone();
-        sim.error = saved.error.clone();
-        if sim.error.is_some() {
+        if saved.error.is_some() {
             sim.pipeline = None;
         }
-        sim.saved = saved;
+        sim.advances = saved.advances;
+        sim.bad_events = saved.bad_events;
+        sim.history = saved.history;
+        sim.crashes = saved.crashes;
+        sim.error = saved.error;
         Ok(Some(sim))
     }
 
@@ -141,8 +143,17 @@ impl Simulation {
         Ok(())
     }
 
-    pub fn saved(&self) -> &SavedRun {
-        &self.saved
+    /// What a reload needs (the charts' window of history only).
+    pub fn saved(&self) -> SavedRun {
+        let keep = self.history.len().saturating_sub(VIEW_BATCHES);
+        SavedRun {
+            config: Some(self.config.clone()),
+            advances: self.advances.clone(),
+            bad_events: self.bad_events.clone(),
+            crashes: self.crashes.clone(),
+            error: self.error.clone(),
+            history: self.history[keep..].to_vec(),
+        }
     }
 
     fn options(&self) -> PipelineOptions {
@@ -173,7 +184,7 @@ impl Simulation {
     pub async fn trigger(&mut self) -> Result<()> {
         let until = self.now_ms + self.next_gap_ms;
         self.advance_source_to(until);
-        self.saved.advances.push(until);
+        self.advances.push(until);
         let started = Instant::now();
         match self.config.trigger {
             Trigger::ProcessingTime { .. } => {
@@ -187,7 +198,6 @@ impl Simulation {
         // A batch longer than the interval delays the next trigger.
         let took = started.elapsed().as_millis() as i64;
         self.next_gap_ms = (self.config.trigger.interval_ms() as i64).max(took);
-        self.save_history();
         Ok(())
     }
 
@@ -203,7 +213,6 @@ impl Simulation {
     /// Runs batches, without advancing the source, until nothing is left.
     pub async fn catch_up(&mut self) -> Result<()> {
         while self.run_batch(false).await? {}
-        self.save_history();
         Ok(())
     }
 
@@ -246,7 +255,6 @@ impl Simulation {
                 }
                 Err(e @ (StreamError::BadRecord { .. } | StreamError::DataLoss(_))) => {
                     self.error = Some(e.to_string());
-                    self.saved.error = self.error.clone();
                     return Ok(false);
                 }
                 Err(e) => {
@@ -255,7 +263,6 @@ impl Simulation {
                     self.batches += u64::from(planned.is_some());
                     self.crashes
                         .push(format!("batch {batch}: {e}; restarted from the checkpoint"));
-                    self.saved.crashes = self.crashes.clone();
                     restarts += 1;
                     if restarts > MAX_RESTARTS {
                         return Err(e);
@@ -273,9 +280,7 @@ impl Simulation {
     /// A truncated Debezium event in `sales.orders`' topic (a poison pill).
     pub fn inject_bad_event(&mut self) {
         self.put_bad_event();
-        self.saved
-            .bad_events
-            .push(self.saved.advances.len().saturating_sub(1));
+        self.bad_events.push(self.advances.len().saturating_sub(1));
     }
 
     fn put_bad_event(&mut self) {
@@ -293,13 +298,7 @@ impl Simulation {
     /// to the dead-letter table and go on.
     pub fn skip_bad_records(&mut self) {
         self.error = None;
-        self.saved.error = None;
         self.skip_once = true;
-    }
-
-    fn save_history(&mut self) {
-        let keep = self.history.len().saturating_sub(VIEW_BATCHES);
-        self.saved.history = self.history[keep..].to_vec();
     }
 
     /// Drains the pipeline, then compares what is committed with the source.
@@ -314,9 +313,12 @@ impl Simulation {
         verify::verify(&engine, &self.mysql, consumed).await
     }
 
-    /// Everything the lab page draws.
-    pub async fn view(&self, verification: Option<Verification>) -> Result<CdcView> {
-        let engine = lakelab_engine::Engine::open_at(self.store.clone(), &self.root).await?;
+    /// Everything the lab page draws; `engine` reads the committed tables.
+    pub async fn view(
+        &self,
+        engine: &lakelab_engine::Engine,
+        verification: Option<Verification>,
+    ) -> Result<CdcView> {
         let tables = engine.tables();
         let rows = |name: &str| {
             tables
@@ -385,7 +387,7 @@ impl Simulation {
             crashes: self.crashes.clone(),
             error: self.error.clone(),
             verification,
-            gold: gold_day(&engine, tables.iter().any(|t| t.name == gold::GOLD)).await?,
+            gold: gold_day(engine, tables.iter().any(|t| t.name == gold::GOLD)).await?,
             merge_sql,
         })
     }

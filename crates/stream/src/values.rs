@@ -111,24 +111,23 @@ pub fn texts(batch: &arrow::array::RecordBatch, i: usize) -> Vec<Option<String>>
         .unwrap_or_default()
 }
 
+/// Column `i` as values of the primitive type `T`.
+fn primitives<T: arrow::datatypes::ArrowPrimitiveType>(
+    batch: &arrow::array::RecordBatch,
+    i: usize,
+) -> Vec<Option<T::Native>> {
+    use arrow::array::AsArray;
+    cast_column(batch, i, &T::DATA_TYPE)
+        .and_then(|a| a.as_primitive_opt::<T>().map(|p| p.iter().collect()))
+        .unwrap_or_default()
+}
+
 /// Column `i` as 64-bit integers.
 pub fn ints(batch: &arrow::array::RecordBatch, i: usize) -> Vec<Option<i64>> {
-    use arrow::array::AsArray;
-    cast_column(batch, i, &DataType::Int64)
-        .and_then(|a| {
-            a.as_primitive_opt::<arrow::datatypes::Int64Type>()
-                .map(|p| p.iter().collect())
-        })
-        .unwrap_or_default()
+    primitives::<arrow::datatypes::Int64Type>(batch, i)
 }
 
 /// Column `i` as doubles.
 pub fn floats(batch: &arrow::array::RecordBatch, i: usize) -> Vec<Option<f64>> {
-    use arrow::array::AsArray;
-    cast_column(batch, i, &DataType::Float64)
-        .and_then(|a| {
-            a.as_primitive_opt::<arrow::datatypes::Float64Type>()
-                .map(|p| p.iter().collect())
-        })
-        .unwrap_or_default()
+    primitives::<arrow::datatypes::Float64Type>(batch, i)
 }

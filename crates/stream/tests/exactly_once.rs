@@ -41,7 +41,9 @@ fn assert_identical(v: &Verification) {
 #[tokio::test(flavor = "current_thread")]
 async fn a_clean_run_is_identical() {
     let store: Rc<dyn Store> = Rc::new(MemoryStore::new());
-    let mut sim = Simulation::start(store, "", config()).await.unwrap();
+    let mut sim = Simulation::start(store.clone(), "", config())
+        .await
+        .unwrap();
     sim.advance(20_000).await.unwrap();
     assert!(sim.history.len() >= 5, "{} batches", sim.history.len());
     let v = sim.verify().await.unwrap();
@@ -49,7 +51,8 @@ async fn a_clean_run_is_identical() {
     assert_eq!(v.silver_tables, 5);
     assert!(sim.crashes.is_empty());
     // What the lab page draws.
-    let view = sim.view(Some(v)).await.unwrap();
+    let engine = lakelab_engine::Engine::open_at(store, "").await.unwrap();
+    let view = sim.view(&engine, Some(v)).await.unwrap();
     assert_eq!(view.counts.silver_tables, 5);
     assert_eq!(view.counts.bronze_rows, view.counts.kafka_records);
     assert!(!view.gold.is_empty());

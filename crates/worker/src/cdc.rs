@@ -6,8 +6,9 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
+use lakelab_engine::Engine;
 use lakelab_engine::TABLES_ROOT;
-use lakelab_protocol::cdc::{CdcCommand, CdcView};
+use lakelab_protocol::cdc::{CdcCommand, CdcView, Verification};
 use lakelab_store::{Error as StoreError, Store};
 use lakelab_stream::{SavedRun, Simulation, StreamError};
 
@@ -19,19 +20,19 @@ pub struct CdcLab {
 }
 
 impl CdcLab {
-    /// Runs `command`; `None` if the lab has not been started yet.
+    /// Runs `command` and saves the run; a Verify command's result.
     pub async fn handle(
         &mut self,
         store: &Rc<dyn Store>,
         command: CdcCommand,
-    ) -> Result<Option<CdcView>, StreamError> {
+    ) -> Result<Option<Verification>, StreamError> {
         if let CdcCommand::Start(config) = command {
             self.sim = None;
             Simulation::reset(store.as_ref(), TABLES_ROOT).await?;
             let mut sim = Simulation::start(store.clone(), TABLES_ROOT, config).await?;
             sim.trigger().await?;
             self.sim = Some(sim);
-            return self.finish(store, None).await;
+            return self.save(store, None).await;
         }
         if self.sim.is_none() {
             self.sim = resume(store).await?;
@@ -59,20 +60,32 @@ impl CdcLab {
             }
             CdcCommand::Verify => verification = Some(sim.verify().await?),
         }
-        self.finish(store, verification).await
+        self.save(store, verification).await
     }
 
-    async fn finish(
+    async fn save(
         &self,
         store: &Rc<dyn Store>,
-        verification: Option<lakelab_protocol::cdc::Verification>,
+        verification: Option<Verification>,
+    ) -> Result<Option<Verification>, StreamError> {
+        if let Some(sim) = &self.sim {
+            let saved = serde_json::to_vec(&sim.saved()).unwrap_or_default();
+            store.put(SAVED_RUN, Bytes::from(saved)).await?;
+        }
+        Ok(verification)
+    }
+
+    /// What the page draws, read through `engine`; `None` if the lab has
+    /// not been started in this browser.
+    pub async fn view(
+        &self,
+        engine: &Engine,
+        verification: Option<Verification>,
     ) -> Result<Option<CdcView>, StreamError> {
-        let Some(sim) = &self.sim else {
-            return Ok(None);
-        };
-        let saved = serde_json::to_vec(sim.saved()).unwrap_or_default();
-        store.put(SAVED_RUN, Bytes::from(saved)).await?;
-        Ok(Some(sim.view(verification).await?))
+        match &self.sim {
+            Some(sim) => Ok(Some(sim.view(engine, verification).await?)),
+            None => Ok(None),
+        }
     }
 }
 

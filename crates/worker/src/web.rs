@@ -129,10 +129,14 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
             Request::Cdc { id, command } => {
                 let result = cdc.handle(&store, command).await;
                 // The lab wrote tables through its own sessions: reopen, so
-                // the console and the table list see them.
+                // the console, the table list and the lab's view see them.
                 if let Ok(reopened) = Engine::open(store.clone()).await {
                     engine = reopened;
                 }
+                let result = match result {
+                    Ok(verification) => cdc.view(&engine, verification).await,
+                    Err(e) => Err(e),
+                };
                 match result {
                     Ok(view) => Response::Cdc {
                         id,
