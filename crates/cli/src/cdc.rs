@@ -24,6 +24,9 @@ pub struct Options {
     /// cdc: partitions per Kafka topic.
     #[arg(long, default_value_t = 3)]
     pub partitions: u32,
+    /// cdc: the processing-time trigger's interval, in simulated seconds.
+    #[arg(long, default_value_t = 5)]
+    pub trigger_seconds: u64,
     /// cdc: crash the consumer every N batches (at each crash point in turn).
     #[arg(long)]
     pub crash_every: Option<u32>,
@@ -51,9 +54,12 @@ pub async fn run(lake: &Path, o: Options) -> Result<(), String> {
         tps: o.tps,
         partitions: o.partitions,
         redeliver: o.redeliver,
-        // Spark's `maxOffsetsPerTrigger`, sized to a 5-second trigger's input.
-        max_offsets_per_trigger: Some((o.tps as u64 * 5 * 3).max(1_000)),
-        trigger: Trigger::ProcessingTime { interval_ms: 5_000 },
+        // Spark's `maxOffsetsPerTrigger`, sized to one trigger's input (a
+        // transaction is one to three change events, plus tombstones).
+        max_offsets_per_trigger: Some((o.tps as u64 * o.trigger_seconds.max(1) * 3).max(1_000)),
+        trigger: Trigger::ProcessingTime {
+            interval_ms: o.trigger_seconds.max(1) * 1000,
+        },
         ..CdcConfig::default()
     };
     let mut sim = Simulation::start(store, "", config)

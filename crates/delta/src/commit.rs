@@ -47,6 +47,10 @@ pub struct Commit {
 #[derive(Debug, Clone)]
 pub struct CommitOutcome {
     pub version: i64,
+    /// The actions written at `version` (with its commitInfo): what a reader
+    /// holding the previous version applies to be current without re-reading
+    /// the log.
+    pub actions: Vec<Action>,
     /// A checkpoint due at this version that could not be written. The
     /// commit stands; readers replay the commits instead.
     pub checkpoint_error: Option<String>,
@@ -205,6 +209,7 @@ pub async fn commit(store: &dyn Store, root: &str, commit: Commit) -> Result<Com
                 };
                 return Ok(CommitOutcome {
                     version,
+                    actions,
                     checkpoint_error,
                 });
             }

@@ -44,6 +44,30 @@ impl Snapshot {
     pub fn txn_version(&self, app_id: &str) -> Option<i64> {
         self.txns.get(app_id).copied()
     }
+
+    /// The snapshot one version later, given that version's actions: what
+    /// a writer knows after its own commit, without listing and reading the
+    /// log again (which grows with every version).
+    pub fn advanced(&self, version: i64, actions: &[Action], root: &str) -> Result<Snapshot> {
+        if version != self.version + 1 {
+            return Err(DeltaError::Invalid(format!(
+                "cannot advance version {} to {version}: commits are missing",
+                self.version
+            )));
+        }
+        let mut replay = Replay {
+            protocol: Some(self.protocol.clone()),
+            metadata: Some(self.metadata.clone()),
+            files: self.files.clone(),
+            tombstones: self.tombstones.clone(),
+            txns: self.txns.clone(),
+            timestamp: self.timestamp,
+        };
+        for action in actions {
+            replay.apply(action.clone());
+        }
+        replay.finish(version, root)
+    }
 }
 
 /// State being replayed, before protocol and metadata are known to exist.

@@ -312,3 +312,52 @@ async fn a_data_file_with_another_schema_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_writer_advances_its_snapshot_to_what_the_log_reads() {
+    let (_, table) = new_table();
+    create(&table, true).await;
+    append(&table, &[1, 2], "eu").await;
+    let before = table.snapshot().await.unwrap();
+    let adds = table
+        .write_files(&before, &[batch(&[3], "us")])
+        .await
+        .unwrap();
+    let mut c = Commit::new("MERGE", Some(before.version));
+    let replaced = before.files.values().next().unwrap().clone();
+    c.actions.push(Action::Remove(Remove::of(
+        &replaced,
+        1_700_000_000_000,
+        true,
+    )));
+    c.actions.extend(adds.into_iter().map(Action::Add));
+    c.actions.push(Action::Txn(Txn {
+        app_id: "query".into(),
+        version: 7,
+        last_updated: None,
+    }));
+    let outcome = table.commit(c).await.unwrap();
+
+    let advanced = before
+        .advanced(outcome.version, &outcome.actions, table.root())
+        .unwrap();
+    let read = table.snapshot().await.unwrap();
+    assert_eq!(advanced.version, read.version);
+    assert_eq!(
+        advanced.files.keys().collect::<Vec<_>>(),
+        read.files.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        advanced.tombstones.keys().collect::<Vec<_>>(),
+        read.tombstones.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(advanced.txn_version("query"), Some(7));
+    assert_eq!(advanced.timestamp, read.timestamp);
+    assert_eq!(advanced.schema, read.schema);
+    // Only the next version can be reached this way.
+    assert!(
+        before
+            .advanced(outcome.version + 1, &[], table.root())
+            .is_err()
+    );
+}

@@ -237,13 +237,56 @@ impl Catalog {
         Ok(())
     }
 
+    /// Brings `name` to the version its own commit just wrote, from that
+    /// commit's actions. False if the table was not at the version before
+    /// (another writer committed in between): then only a reload will do.
+    pub(crate) fn advance(&self, name: &str, outcome: &lakelab_delta::CommitOutcome) -> bool {
+        let mut tables = self.tables.borrow_mut();
+        let Some(Entry::Ready {
+            table, snapshot, ..
+        }) = tables.get_mut(name)
+        else {
+            return false;
+        };
+        let Ok(next) = snapshot.advanced(outcome.version, &outcome.actions, table.root()) else {
+            return false;
+        };
+        **snapshot = next;
+        // Rows of files this commit removed are only wanted by time travel,
+        // which reads them again: keeping them would grow memory with every
+        // copy-on-write rewrite.
+        let removed: Vec<String> = outcome
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                lakelab_delta::Action::Remove(r) => Some(self.file_path(table, &r.path)),
+                _ => None,
+            })
+            .collect();
+        drop(tables);
+        self.evict(&removed);
+        true
+    }
+
+    /// Where a file of `table`'s log is in the store.
+    fn file_path(&self, table: &Table, log_path: &str) -> String {
+        lakelab_delta::log::join(table.root(), &lakelab_delta::paths::from_log_path(log_path))
+    }
+
     pub(crate) fn forget(&self, name: &str) {
         self.tables.borrow_mut().remove(name);
     }
 
     /// Makes sure `name` is registered with `ctx` at its latest version,
-    /// reading any data files not read before.
-    pub(crate) async fn register(&self, ctx: &SessionContext, name: &str) -> Result<()> {
+    /// reading any data files not read before. Without `rows`, only its
+    /// schema is (for a statement that writes the table without reading
+    /// it), and the next statement registers it again.
+    pub(crate) async fn register(
+        &self,
+        ctx: &SessionContext,
+        name: &str,
+        rows: bool,
+    ) -> Result<()> {
         let (table, snapshot) = match self.tables.borrow().get(name) {
             Some(Entry::Ready {
                 registered: false,
@@ -252,7 +295,11 @@ impl Catalog {
             }) => (table.clone(), snapshot.as_ref().clone()),
             _ => return Ok(()),
         };
-        let provider = self.provider(&table, &snapshot, name).await?;
+        let provider = if rows {
+            self.provider(&table, &snapshot, name).await?
+        } else {
+            self.empty_provider(&snapshot, name)
+        };
         if let Some((schema, _)) = name.split_once('.') {
             let catalog = ctx
                 .catalog("datafusion")
@@ -264,7 +311,7 @@ impl Catalog {
         ctx.deregister_table(reference(name))?;
         ctx.register_table(reference(name), Arc::new(provider))?;
         if let Some(Entry::Ready { registered, .. }) = self.tables.borrow_mut().get_mut(name) {
-            *registered = true;
+            *registered = rows;
         }
         Ok(())
     }
@@ -287,15 +334,11 @@ impl Catalog {
         snapshot: &Snapshot,
         name: &str,
     ) -> Result<DeltaProvider> {
-        let schema = nullable(&snapshot.schema);
         let mut files = Vec::with_capacity(snapshot.files.len());
         for add in snapshot.files.values() {
             // A file reads differently under another schema (columns added
             // later read as null), so the schema is part of the key.
-            let path = lakelab_delta::log::join(
-                table.root(),
-                &lakelab_delta::paths::from_log_path(&add.path),
-            );
+            let path = self.file_path(table, &add.path);
             let key = format!("{path}\n{}", snapshot.metadata.schema_string);
             let cached = self.files.borrow().get(&key).cloned();
             let batches = match cached {
@@ -312,23 +355,33 @@ impl Catalog {
             });
         }
         Ok(DeltaProvider {
+            files,
+            ..self.empty_provider(snapshot, name)
+        })
+    }
+
+    /// A provider with `snapshot`'s schema and no rows.
+    fn empty_provider(&self, snapshot: &Snapshot, name: &str) -> DeltaProvider {
+        DeltaProvider {
             name: name.to_owned(),
             version: snapshot.version,
-            schema,
+            schema: nullable(&snapshot.schema),
             partition_columns: snapshot.partition_columns().to_vec(),
-            files,
+            files: Vec::new(),
             reports: self.reports.clone(),
             stats: Default::default(),
-        })
+        }
     }
 
     /// Forgets the rows of deleted files (by store path), so reads of them fail as they should.
     pub(crate) fn evict(&self, paths: &[String]) {
-        self.files.borrow_mut().retain(|key, _| {
-            !paths
-                .iter()
-                .any(|p| key.split('\n').next() == Some(p.as_str()))
-        });
+        if paths.is_empty() {
+            return;
+        }
+        let paths: std::collections::HashSet<&str> = paths.iter().map(String::as_str).collect();
+        self.files
+            .borrow_mut()
+            .retain(|key, _| !paths.contains(key.split('\n').next().unwrap_or_default()));
     }
 
     /// Deletes every file of `name`.

@@ -161,6 +161,16 @@ impl Engine {
         self.catalog.summaries()
     }
 
+    /// A stored table's current schema (as its columns read), without
+    /// running a query: `None` if there is no such table.
+    pub fn table_schema(&self, name: &str) -> Result<Option<SchemaRef>> {
+        if !self.catalog.contains(name) {
+            return Ok(None);
+        }
+        let (_, snapshot) = self.catalog.get(name)?;
+        Ok(Some(catalog::nullable(&snapshot.schema)))
+    }
+
     /// Runs one SQL statement; `progress` hears of every batch produced.
     pub async fn execute(&self, sql: &str, progress: &mut dyn FnMut(Progress)) -> Result<Output> {
         if let Ok(mut reports) = self.catalog.reports.lock() {
@@ -306,11 +316,37 @@ impl Engine {
                 .filter_map(|r| catalog::table_name(r).ok())
                 .collect()
         };
+        let write_only = self.insert_target_not_read(statement)?;
         for name in names {
             self.catalog.check_readable(&name)?;
-            self.catalog.register(&self.ctx, &name).await?;
+            let rows = write_only.as_deref() != Some(name.as_str());
+            self.catalog.register(&self.ctx, &name, rows).await?;
         }
         Ok(())
+    }
+
+    /// The table an INSERT writes, if its query does not read it: planning
+    /// needs only its schema, and reading all its rows would cost an
+    /// append-only table (Bronze) memory in proportion to its whole history.
+    fn insert_target_not_read(&self, statement: &DfStatement) -> Result<Option<String>> {
+        let DfStatement::Statement(s) = statement else {
+            return Ok(None);
+        };
+        let Statement::Insert(insert) = s.as_ref() else {
+            return Ok(None);
+        };
+        let (datafusion::sql::sqlparser::ast::TableObject::TableName(table), Some(source)) =
+            (&insert.table, &insert.source)
+        else {
+            return Ok(None);
+        };
+        let target = sql_text::object_table_name(table)?;
+        let query = DfStatement::Statement(Box::new(Statement::Query(source.clone())));
+        let read = self.ctx.state().resolve_table_references(&query)?;
+        let reads_target = read
+            .iter()
+            .any(|r| catalog::table_name(r).ok().as_deref() == Some(target.as_str()));
+        Ok((!reads_target).then_some(target))
     }
 
     async fn plan_and_run(

@@ -279,7 +279,12 @@ impl Engine {
         commit: Commit,
     ) -> Result<CommitOutcome> {
         let outcome = table.commit(commit).await;
-        self.after_commit(name).await?;
+        match &outcome {
+            Ok(done) if self.catalog.advance(name, done) => {
+                self.catalog.unregister(&self.ctx, name)?
+            }
+            _ => self.after_commit(name).await?,
+        }
         Ok(outcome?)
     }
 

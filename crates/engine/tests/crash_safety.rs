@@ -87,8 +87,10 @@ async fn every_failed_storage_call_leaves_the_last_committed_version() {
             assert!(k < 500, "{sql} never succeeded");
         }
     }
+    // Each statement's reads, writes and commit (a commit no longer re-reads
+    // the log it just wrote, so there are fewer calls than there were).
     assert!(
-        failures > 60,
+        failures > 40,
         "only {failures} injected failures were exercised"
     );
 }

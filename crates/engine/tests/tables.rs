@@ -341,3 +341,33 @@ fn queries_with_several_partitions_need_no_tokio_runtime() {
         assert_eq!(out.row_count(), 2);
     });
 }
+
+#[tokio::test]
+async fn an_insert_does_not_read_the_rows_it_appends_to() {
+    let store = Rc::new(MemoryStore::new());
+    let engine = Engine::open(store.clone()).await.unwrap();
+    run(&engine, "CREATE TABLE events AS SELECT 1 AS id").await;
+    // Lose the table's only data file: reading fails, appending need not.
+    for meta in store.list("tables/events/").await.unwrap() {
+        if meta.path.ends_with(".parquet") {
+            store.delete(&meta.path).await.unwrap();
+        }
+    }
+    let engine = Engine::open(store.clone()).await.unwrap();
+    let inserted = run(&engine, "INSERT INTO events VALUES (2)").await;
+    assert_eq!(
+        inserted.message.as_deref(),
+        Some("inserted 1 rows into events (version 1)")
+    );
+    let err = engine
+        .execute("SELECT count(*) FROM events", &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+    // A query reading the target still reads it.
+    let err = engine
+        .execute("INSERT INTO events SELECT id + 10 FROM events", &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+}

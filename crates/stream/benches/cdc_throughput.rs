@@ -13,9 +13,15 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let measured = runtime.block_on(cdc::measure(Rc::new(MemoryStore::new()), 30));
     println!("native (release, in-memory store, one thread):");
-    for line in measured.lines() {
-        println!("  {line}");
+    for trigger_s in cdc::TRIGGERS {
+        let measured = runtime.block_on(cdc::measure(
+            Rc::new(MemoryStore::new()),
+            cdc::SECONDS,
+            trigger_s,
+        ));
+        for line in measured.lines() {
+            println!("  {line}");
+        }
     }
 }

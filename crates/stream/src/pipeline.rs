@@ -301,10 +301,9 @@ impl Pipeline {
             let Some(source) = table_changes.first().map(|c| c.table.clone()) else {
                 continue;
             };
-            let existing =
-                silver::existing_columns(&self.engine, &silver::silver_name(&source)).await?;
+            let existing = silver::existing_columns(&self.engine, &silver::silver_name(&source))?;
             loop {
-                match silver::plan(&topic, &source, table_changes.clone(), existing.clone()) {
+                match silver::plan(&topic, &source, &table_changes, existing.clone()) {
                     Ok(plan) => {
                         plans.push(plan);
                         break;

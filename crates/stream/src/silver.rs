@@ -41,18 +41,12 @@ pub struct TablePlan {
 }
 
 /// The Silver table's columns, or `None` if it does not exist yet.
-pub async fn existing_columns(
-    engine: &Engine,
-    silver: &str,
-) -> Result<Option<Vec<(String, Kind)>>> {
-    if !engine.tables().iter().any(|t| t.name == silver) {
+pub fn existing_columns(engine: &Engine, silver: &str) -> Result<Option<Vec<(String, Kind)>>> {
+    let Some(schema) = engine.table_schema(silver)? else {
         return Ok(None);
-    }
-    let out = engine
-        .execute(&format!("SELECT * FROM {silver} LIMIT 0"), &mut |_| {})
-        .await?;
+    };
     Ok(Some(
-        out.schema
+        schema
             .fields()
             .iter()
             .filter(|f| f.name() != BINLOG_SEQ)
@@ -70,7 +64,7 @@ pub async fn existing_columns(
 pub fn plan(
     topic: &str,
     source: &str,
-    changes: Vec<RowChange>,
+    changes: &[RowChange],
     existing: Option<Vec<(String, Kind)>>,
 ) -> Result<TablePlan> {
     let key_column = changes
@@ -86,7 +80,7 @@ pub fn plan(
         offset: c.offset,
         reason,
     };
-    for c in &changes {
+    for c in changes {
         if c.key_column != key_column {
             return Err(bad(
                 c,
@@ -133,7 +127,7 @@ pub fn plan(
         }
     }
     let added = columns[known..].to_vec();
-    let mut newest: HashMap<i64, RowChange> = HashMap::with_capacity(changes.len());
+    let mut newest: HashMap<i64, &RowChange> = HashMap::with_capacity(changes.len());
     for c in changes {
         match newest.get(&c.key) {
             Some(kept) if kept.seq > c.seq => {}
@@ -142,7 +136,7 @@ pub fn plan(
             }
         }
     }
-    let mut changes: Vec<RowChange> = newest.into_values().collect();
+    let mut changes: Vec<RowChange> = newest.into_values().cloned().collect();
     changes.sort_by_key(|c| c.key);
     Ok(TablePlan {
         source: source.to_owned(),

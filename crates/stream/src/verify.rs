@@ -82,7 +82,7 @@ async fn check_table(engine: &Engine, table: &SourceTable) -> Result<TableCheck>
         mismatched_rows: 0,
         sample_keys: Vec::new(),
     };
-    let Some(columns) = existing_columns(engine, &name).await? else {
+    let Some(columns) = existing_columns(engine, &name)? else {
         check.mismatched_rows = check.source_rows;
         check.sample_keys = table.rows.keys().take(5).copied().collect();
         return Ok(check);

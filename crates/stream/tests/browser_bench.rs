@@ -16,13 +16,15 @@ wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 #[wasm_bindgen_test]
 async fn cdc_throughput_in_the_browser() {
-    let store = OpfsStore::open("lakelab-cdc-bench").await.unwrap();
-    for meta in store.list("").await.unwrap() {
-        store.delete(&meta.path).await.unwrap();
-    }
-    let measured = cdc::measure(Rc::new(store), 30).await;
     console_log!("browser (Chromium, OPFS, dedicated worker):");
-    for line in measured.lines() {
-        console_log!("  {line}");
+    for trigger_s in cdc::TRIGGERS {
+        let store = OpfsStore::open("lakelab-cdc-bench").await.unwrap();
+        for meta in store.list("").await.unwrap() {
+            store.delete(&meta.path).await.unwrap();
+        }
+        let measured = cdc::measure(Rc::new(store), cdc::SECONDS, trigger_s).await;
+        for line in measured.lines() {
+            console_log!("  {line}");
+        }
     }
 }

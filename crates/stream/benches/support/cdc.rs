@@ -1,6 +1,7 @@
 //! The CDC throughput workload, shared by the native bench and the browser
 //! one: the scenario's 10,000 transactions per second over 50 tables,
-//! micro-batches every 5 simulated seconds, for `seconds` of simulated time.
+//! micro-batches every `trigger_s` simulated seconds (5: low latency; 30:
+//! fewer, larger batches), for `seconds` of simulated time.
 
 use std::rc::Rc;
 
@@ -8,10 +9,16 @@ use lakelab_protocol::cdc::{CdcConfig, Trigger};
 use lakelab_store::Store;
 use lakelab_stream::Simulation;
 
+/// Simulated seconds each configuration runs.
+pub const SECONDS: u64 = 60;
+/// The trigger intervals compared, in simulated seconds.
+pub const TRIGGERS: [u64; 2] = [5, 30];
+
 pub struct Measured {
     pub events: u64,
     pub batches: usize,
     pub simulated_s: f64,
+    pub trigger_s: u64,
     pub wall_s: f64,
     pub bronze_s: f64,
     pub silver_s: f64,
@@ -23,7 +30,8 @@ impl Measured {
         let rate = |s: f64| self.events as f64 / s.max(1e-9);
         vec![
             format!(
-                "10,000 TPS × 50 tables, {:.0} simulated s: {} change events in {} batches, {:.1} s of processing ({:.1}× faster than real time)",
+                "10,000 TPS × 50 tables, {} s trigger, {:.0} simulated s: {} change events in {} batches, {:.1} s of processing ({:.1}× faster than real time)",
+                self.trigger_s,
                 self.simulated_s,
                 self.events,
                 self.batches,
@@ -41,13 +49,15 @@ impl Measured {
     }
 }
 
-pub async fn measure(store: Rc<dyn Store>, seconds: u64) -> Measured {
+pub async fn measure(store: Rc<dyn Store>, seconds: u64, trigger_s: u64) -> Measured {
     let config = CdcConfig {
         tables: 50,
         tps: 10_000,
         partitions: 3,
         max_offsets_per_trigger: None,
-        trigger: Trigger::ProcessingTime { interval_ms: 5_000 },
+        trigger: Trigger::ProcessingTime {
+            interval_ms: trigger_s * 1000,
+        },
         initial_rows: 100,
         ..CdcConfig::default()
     };
@@ -68,6 +78,7 @@ pub async fn measure(store: Rc<dyn Store>, seconds: u64) -> Measured {
         events: batches.iter().map(|b| b.num_input_rows).sum(),
         batches: batches.len(),
         simulated_s: seconds as f64,
+        trigger_s,
         wall_s: total("triggerExecution"),
         bronze_s: total("bronze"),
         silver_s: total("silver"),
