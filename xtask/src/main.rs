@@ -45,10 +45,13 @@ fn main() -> ExitCode {
 }
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    // `cargo run` names the manifest's folder at run time too. That one is
+    // right even when the binary is shared: a target directory reused by
+    // another clone may hold an xtask compiled there, which cargo thinks fresh.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Runs a command in the workspace root, failing if it fails.

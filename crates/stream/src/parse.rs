@@ -2,6 +2,7 @@
 //! the flat row of its `ExtractNewRecordState` transform. Anything else is
 //! a bad record, reported with the reason.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// What a change does to its row.
@@ -72,15 +73,26 @@ pub fn parse_record(
         .map(|(_, rest)| rest.to_owned())
         .ok_or_else(|| format!("topic {topic} is not <server>.<db>.<table>"))?;
     let (key_column, key) = parse_key(key)?;
-    let value: Value =
-        serde_json::from_str(value).map_err(|e| format!("the value is not JSON: {e}"))?;
-    let Value::Object(mut object) = value else {
-        return Err("the value is not a JSON object".into());
-    };
-    let mut change = if object.contains_key("__op") {
-        unwrapped(&mut object)?
-    } else {
-        envelope(&mut object, &table)?
+    // Most records are envelopes: read straight into the fields that
+    // matter, skipping the rest of the `source` block without building it.
+    let typed = serde_json::from_str::<Envelope>(value);
+    let mut change = match typed {
+        Ok(envelope) if envelope.op.is_some() => from_envelope(envelope, &table)?,
+        // The unwrap transform's flat rows, or something malformed.
+        typed => {
+            let value: Value =
+                serde_json::from_str(value).map_err(|e| format!("the value is not JSON: {e}"))?;
+            let Value::Object(mut object) = value else {
+                return Err("the value is not a JSON object".into());
+            };
+            if !object.contains_key("__op") {
+                return Err(match typed {
+                    Err(e) => format!("the value is not a Debezium event: {e}"),
+                    Ok(_) => "no op".into(),
+                });
+            }
+            unwrapped(&mut object)?
+        }
     };
     if change.row.get(&key_column).and_then(Value::as_i64) != Some(key) {
         return Err(format!(
@@ -108,48 +120,62 @@ fn parse_key(key: Option<&str>) -> Result<(String, i64), String> {
     }
 }
 
-fn envelope(object: &mut Map<String, Value>, table: &str) -> Result<RowChange, String> {
-    let op = match object.get("op").and_then(Value::as_str) {
+/// The parts of Debezium's envelope the pipeline reads.
+#[derive(Deserialize)]
+struct Envelope {
+    op: Option<String>,
+    before: Option<Map<String, Value>>,
+    after: Option<Map<String, Value>>,
+    source: Option<Source>,
+}
+
+#[derive(Deserialize)]
+struct Source {
+    db: Option<String>,
+    table: Option<String>,
+    file: Option<String>,
+    pos: Option<u64>,
+    row: Option<u32>,
+}
+
+fn from_envelope(envelope: Envelope, table: &str) -> Result<RowChange, String> {
+    let op = match envelope.op.as_deref() {
         Some("c" | "r") => Op::Upsert,
         Some("u") => Op::Update,
         Some("d") => Op::Delete,
         Some(other) => return Err(format!("unknown op '{other}'")),
         None => return Err("no op".into()),
     };
-    let source = object.get("source").ok_or("no source block")?;
+    let source = envelope.source.ok_or("no source block")?;
     let named = format!(
         "{}.{}",
-        source["db"].as_str().unwrap_or_default(),
-        source["table"].as_str().unwrap_or_default()
+        source.db.unwrap_or_default(),
+        source.table.unwrap_or_default()
     );
     if named != table {
         return Err(format!(
             "an event for table {named} on the topic of {table}"
         ));
     }
-    let file = source["file"]
-        .as_str()
+    let file = source
+        .file
+        .as_deref()
         .and_then(file_number)
         .ok_or("source.file is not a binlog file name")?;
-    let pos = source["pos"].as_u64().ok_or("no source.pos")?;
-    let row_no = source["row"].as_u64().unwrap_or(0) as u32;
-    let image = |object: &mut Map<String, Value>, name: &str| match object.remove(name) {
-        Some(Value::Object(row)) => Some(row),
-        _ => None,
-    };
-    let before = image(object, "before");
-    let after = image(object, "after");
-    let before_day = before.as_ref().and_then(day_of);
+    let pos = source.pos.ok_or("no source.pos")?;
+    let before_day = envelope.before.as_ref().and_then(day_of);
     let row = match op {
-        Op::Delete => before.ok_or("a delete without `before`")?,
-        _ => after.ok_or_else(|| format!("op '{}' without `after`", op.code()))?,
+        Op::Delete => envelope.before.ok_or("a delete without `before`")?,
+        _ => envelope
+            .after
+            .ok_or_else(|| format!("op '{}' without `after`", op.code()))?,
     };
     Ok(RowChange {
         table: String::new(),
         key_column: String::new(),
         key: 0,
         op,
-        seq: binlog_seq(file, pos, row_no),
+        seq: binlog_seq(file, pos, source.row.unwrap_or(0)),
         row,
         before_day,
         partition: 0,
@@ -265,6 +291,12 @@ mod tests {
                 &event("c", "null", r#"{"order_id":2}"#),
                 "does not match the record key",
             ),
+            (
+                &event("c", "null", r#"{"order_id":1}"#).replace("400", "\"400\""),
+                "not a Debezium event: invalid type: string",
+            ),
+            (r#"{"after":{"order_id":1}}"#, "no op"),
+            ("[1]", "not a JSON object"),
         ];
         for (value, reason) in cases {
             let err = parse(value).unwrap_err();

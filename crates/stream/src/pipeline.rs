@@ -303,9 +303,9 @@ impl Pipeline {
             };
             let existing = silver::existing_columns(&self.engine, &silver::silver_name(&source))?;
             loop {
-                match silver::plan(&topic, &source, &table_changes, existing.clone()) {
-                    Ok(plan) => {
-                        plans.push(plan);
+                match silver::check(&topic, &source, &table_changes, existing.clone()) {
+                    Ok(checked) => {
+                        plans.push(silver::plan(&source, checked, table_changes));
                         break;
                     }
                     Err(StreamError::BadRecord {

@@ -58,15 +58,24 @@ pub fn existing_columns(engine: &Engine, silver: &str) -> Result<Option<Vec<(Str
     ))
 }
 
-/// Checks a table's changes against its Silver schema and keeps the newest
-/// per key. A value whose type the column cannot take is a bad record:
-/// nothing of the batch may be written.
-pub fn plan(
+/// A table's Silver schema after a batch's changes were checked against it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    key_column: String,
+    exists: bool,
+    columns: Vec<(String, Kind)>,
+    added: Vec<(String, Kind)>,
+}
+
+/// Checks a table's changes against its Silver schema. A value whose type
+/// the column cannot take is a bad record: nothing of the batch may be
+/// written.
+pub fn check(
     topic: &str,
     source: &str,
     changes: &[RowChange],
     existing: Option<Vec<(String, Kind)>>,
-) -> Result<TablePlan> {
+) -> Result<Checked> {
     let key_column = changes
         .first()
         .map(|c| c.key_column.clone())
@@ -126,8 +135,23 @@ pub fn plan(
             }
         }
     }
-    let added = columns[known..].to_vec();
-    let mut newest: HashMap<i64, &RowChange> = HashMap::with_capacity(changes.len());
+    let added = if exists {
+        columns[known..].to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(Checked {
+        key_column,
+        exists,
+        columns,
+        added,
+    })
+}
+
+/// The batch's plan for a table whose changes passed `check`: the newest
+/// change per key.
+pub fn plan(source: &str, checked: Checked, changes: Vec<RowChange>) -> TablePlan {
+    let mut newest: HashMap<i64, RowChange> = HashMap::with_capacity(changes.len());
     for c in changes {
         match newest.get(&c.key) {
             Some(kept) if kept.seq > c.seq => {}
@@ -136,17 +160,17 @@ pub fn plan(
             }
         }
     }
-    let mut changes: Vec<RowChange> = newest.into_values().cloned().collect();
+    let mut changes: Vec<RowChange> = newest.into_values().collect();
     changes.sort_by_key(|c| c.key);
-    Ok(TablePlan {
+    TablePlan {
         source: source.to_owned(),
         silver: silver_name(source),
-        key_column,
-        exists,
-        columns,
-        added: if exists { added } else { Vec::new() },
+        key_column: checked.key_column,
+        exists: checked.exists,
+        columns: checked.columns,
+        added: checked.added,
         changes,
-    })
+    }
 }
 
 fn is_identifier(name: &str) -> bool {
