@@ -48,6 +48,7 @@ pub async fn run(lake: &Path, o: Options) -> Result<(), String> {
     Simulation::reset(store.as_ref(), "")
         .await
         .map_err(|e| e.to_string())?;
+    let trigger_seconds = o.trigger_seconds.max(1);
     let config = CdcConfig {
         seed: o.seed,
         tables: o.tables,
@@ -56,9 +57,9 @@ pub async fn run(lake: &Path, o: Options) -> Result<(), String> {
         redeliver: o.redeliver,
         // Spark's `maxOffsetsPerTrigger`, sized to one trigger's input (a
         // transaction is one to three change events, plus tombstones).
-        max_offsets_per_trigger: Some((o.tps as u64 * o.trigger_seconds.max(1) * 3).max(1_000)),
+        max_offsets_per_trigger: Some((o.tps as u64 * trigger_seconds * 3).max(1_000)),
         trigger: Trigger::ProcessingTime {
-            interval_ms: o.trigger_seconds.max(1) * 1000,
+            interval_ms: trigger_seconds * 1000,
         },
         ..CdcConfig::default()
     };

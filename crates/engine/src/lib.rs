@@ -164,11 +164,11 @@ impl Engine {
     /// A stored table's current schema (as its columns read), without
     /// running a query: `None` if there is no such table.
     pub fn table_schema(&self, name: &str) -> Result<Option<SchemaRef>> {
-        if !self.catalog.contains(name) {
-            return Ok(None);
+        match self.catalog.get(name) {
+            Ok((_, snapshot)) => Ok(Some(catalog::nullable(&snapshot.schema))),
+            Err(EngineError::NoSuchTable(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        let (_, snapshot) = self.catalog.get(name)?;
-        Ok(Some(catalog::nullable(&snapshot.schema)))
     }
 
     /// Runs one SQL statement; `progress` hears of every batch produced.

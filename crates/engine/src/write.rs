@@ -279,12 +279,7 @@ impl Engine {
         commit: Commit,
     ) -> Result<CommitOutcome> {
         let outcome = table.commit(commit).await;
-        match &outcome {
-            Ok(done) if self.catalog.advance(name, done) => {
-                self.catalog.unregister(&self.ctx, name)?
-            }
-            _ => self.after_commit(name).await?,
-        }
+        self.after_commit(name, outcome.as_ref().ok()).await?;
         Ok(outcome?)
     }
 
@@ -328,10 +323,14 @@ impl Engine {
         commit
     }
 
-    /// After a commit (or a failed one): the catalog re-reads the log, so it
-    /// shows exactly what is committed.
-    pub(crate) async fn after_commit(&self, name: &str) -> Result<()> {
+    /// After a commit (or a failed one) the catalog shows exactly what is
+    /// committed: the version a commit wrote, from its own actions when it
+    /// directly followed the catalog's version; otherwise the log, re-read.
+    async fn after_commit(&self, name: &str, done: Option<&CommitOutcome>) -> Result<()> {
         self.catalog.unregister(&self.ctx, name)?;
+        if done.is_some_and(|done| self.catalog.advance(name, done)) {
+            return Ok(());
+        }
         self.catalog.reload(name).await
     }
 

@@ -59,7 +59,7 @@ pub fn existing_columns(engine: &Engine, silver: &str) -> Result<Option<Vec<(Str
 }
 
 /// A table's Silver schema after a batch's changes were checked against it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Checked {
     key_column: String,
     exists: bool,
