@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use lakelab_protocol::cdc::{CdcCommand, CdcView};
+use lakelab_protocol::late::{LateCommand, LateView};
 use lakelab_protocol::{Request, Response, TableInfo};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -82,11 +83,12 @@ pub struct EngineBridge {
 }
 
 /// What a background request gets back: a result, an exported table, or
-/// the CDC lab's state.
+/// a lab's state.
 enum Answer {
     Outcome(Outcome),
     Zip(Vec<u8>),
     Cdc(Option<Box<CdcView>>),
+    Late(Option<Box<LateView>>),
 }
 
 /// What a background request does with its answer.
@@ -209,6 +211,12 @@ impl EngineBridge {
                     callback(Answer::Cdc(view));
                 }
             }
+            Response::Late { id, view, tables } => {
+                self.tables.set(tables);
+                if let Some(callback) = self.take_callback(id) {
+                    callback(Answer::Late(view));
+                }
+            }
             Response::Failed { id: 0, message } => self.fail_engine(message),
             Response::Failed { id, message } => {
                 if let Some(callback) = self.take_callback(id) {
@@ -312,7 +320,7 @@ impl EngineBridge {
     pub fn request(self, make: impl FnOnce(u64) -> Request, done: impl FnOnce(Outcome) + 'static) {
         let callback: Callback = Box::new(move |answer| match answer {
             Answer::Outcome(outcome) => done(outcome),
-            Answer::Zip(_) | Answer::Cdc(_) => done(Outcome::Failed("unexpected answer".into())),
+            _ => done(Outcome::Failed("unexpected answer".into())),
         });
         self.send(make, callback);
     }
@@ -322,7 +330,7 @@ impl EngineBridge {
         let callback: Callback = Box::new(move |answer| match answer {
             Answer::Zip(zip) => done(Ok(zip)),
             Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            Answer::Outcome(_) | Answer::Cdc(_) => done(Err("unexpected answer".into())),
+            _ => done(Err("unexpected answer".into())),
         });
         self.send(|id| Request::Export { id, table }, callback);
     }
@@ -337,9 +345,24 @@ impl EngineBridge {
         let callback: Callback = Box::new(move |answer| match answer {
             Answer::Cdc(view) => done(Ok(view)),
             Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            Answer::Outcome(_) | Answer::Zip(_) => done(Err("unexpected answer".into())),
+            _ => done(Err("unexpected answer".into())),
         });
         self.send(|id| Request::Cdc { id, command }, callback);
+    }
+
+    /// A command for the late-events lab; `done` gets the lab's state
+    /// (`None`: not started since the engine started).
+    pub fn late(
+        self,
+        command: LateCommand,
+        done: impl FnOnce(Result<Option<Box<LateView>>, String>) + 'static,
+    ) {
+        let callback: Callback = Box::new(move |answer| match answer {
+            Answer::Late(view) => done(Ok(view)),
+            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
+            _ => done(Err("unexpected answer".into())),
+        });
+        self.send(|id| Request::Late { id, command }, callback);
     }
 
     fn send(self, make: impl FnOnce(u64) -> Request, callback: Callback) {

@@ -4,7 +4,7 @@
 //! prompts. The simulation runs in the worker; each command answers with
 //! the whole state to draw.
 
-use lakelab_labs::cdc::{MODEL_ANSWER, PROMPTS, STORY, TITLE};
+use lakelab_labs::cdc::{MODEL_ANSWER, PROMPTS, Prompt, STORY, TITLE};
 use lakelab_protocol::cdc::{
     BatchProgress, CdcCommand, CdcConfig, CdcView, StartingOffsets, Trigger,
 };
@@ -191,7 +191,7 @@ pub fn CdcPage(engine: EngineBridge) -> impl IntoView {
             </div>
             {move || failure.get().map(|e| view! { <p class="error">{e}</p> })}
             {move || view_state.get().map(|v| view! { <Live view=v go=go /> })}
-            <Prompts />
+            <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER />
         </section>
     }
 }
@@ -383,7 +383,7 @@ fn last_batch(b: BatchProgress) -> impl IntoView {
 
 /// A small line chart: one polyline per series, scaled to the largest value.
 /// Hand-drawn SVG: three lines do not justify a plotting library in the UI.
-fn chart(
+pub fn chart(
     title: &'static str,
     series: Vec<(&'static str, &'static str, Vec<f64>)>,
 ) -> impl IntoView {
@@ -425,12 +425,12 @@ fn chart(
 
 /// The interviewer's questions, each with what to try and a model answer.
 #[component]
-fn Prompts() -> impl IntoView {
+pub fn Prompts(prompts: &'static [Prompt], model_answer: &'static str) -> impl IntoView {
     view! {
         <div class="panel prompts">
             <h3>"What an interviewer asks"</h3>
             <ol>
-                {PROMPTS.iter().map(|p| {
+                {prompts.iter().map(|p| {
                     let open = RwSignal::new(false);
                     view! {
                         <li>
@@ -446,7 +446,7 @@ fn Prompts() -> impl IntoView {
             </ol>
             <details>
                 <summary>"A model answer to the whole question"</summary>
-                <p>{MODEL_ANSWER}</p>
+                <p>{model_answer}</p>
             </details>
         </div>
     }

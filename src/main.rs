@@ -7,6 +7,7 @@ mod console;
 mod grid;
 mod history;
 mod lab;
+mod late;
 mod shell;
 mod transfer;
 

@@ -7,6 +7,7 @@ use crate::cdc::CdcPage;
 use crate::console::{SqlConsole, initial_sql};
 use crate::grid::thousands;
 use crate::lab::LabPage;
+use crate::late::LatePage;
 
 /// The labs, in the order a candidate takes them. They arrive one by one;
 /// until then the navigation says so. A lab is built when `lakelab_labs`
@@ -28,6 +29,7 @@ enum Page {
     Console,
     Lab(&'static str),
     Cdc,
+    Late,
 }
 
 #[component]
@@ -71,15 +73,12 @@ pub fn App() -> impl IntoView {
                     {LABS
                         .iter()
                         .map(|(name, about)| match labs.iter().find(|l| l.title == *name) {
-                            None if *name == lakelab_labs::cdc::TITLE => view! {
-                                <li id=format!("nav-lab-{}", lakelab_labs::cdc::ID) class="lab link"
-                                    class:active=move || page.get() == Page::Cdc
-                                    on:click=move |_| page.set(Page::Cdc)>
-                                    <span>{*name}</span>
-                                    <small>{*about}</small>
-                                </li>
+                            None if *name == lakelab_labs::cdc::TITLE => {
+                                lab_link(lakelab_labs::cdc::ID, name, about, page, Page::Cdc)
                             }
-                            .into_any(),
+                            None if *name == lakelab_labs::late_events::TITLE => {
+                                lab_link(lakelab_labs::late_events::ID, name, about, page, Page::Late)
+                            }
                             Some(lab) => {
                                 let id = lab.id;
                                 view! {
@@ -160,6 +159,7 @@ pub fn App() -> impl IntoView {
                 {move || match page.get() {
                     Page::Console => view! { <SqlConsole engine=engine sql=sql /> }.into_any(),
                     Page::Cdc => view! { <CdcPage engine=engine /> }.into_any(),
+                    Page::Late => view! { <LatePage engine=engine /> }.into_any(),
                     Page::Lab(id) => match lakelab_labs::by_id(id) {
                         Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),
                         None => view! { <p>"No such lab."</p> }.into_any(),
@@ -168,4 +168,23 @@ pub fn App() -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// The navigation entry of a lab with its own page.
+fn lab_link(
+    id: &'static str,
+    name: &'static str,
+    about: &'static str,
+    page: RwSignal<Page>,
+    target: Page,
+) -> AnyView {
+    view! {
+        <li id=format!("nav-lab-{id}") class="lab link"
+            class:active=move || page.get() == target
+            on:click=move |_| page.set(target)>
+            <span>{name}</span>
+            <small>{about}</small>
+        </li>
+    }
+    .into_any()
 }

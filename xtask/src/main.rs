@@ -3,7 +3,7 @@
 //! - `serve [--dev]`   install what is missing, build, serve on 127.0.0.1
 //! - `test`            install what is missing, then every check and test suite
 //! - `bench`           Delta and CDC throughput, natively and in Chromium
-//! - `screenshot [lab|cdc] [F]`  screenshots of the built app (README)
+//! - `screenshot [lab|cdc|late] [F]`  screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
 //! Everything comes from crates.io, rustup and Debian's packages; nothing else
@@ -26,12 +26,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("screenshot") => match args.get(1).map(String::as_str) {
-            Some(lab @ ("lab" | "cdc")) => screenshot(Some(lab), args.get(2).map(PathBuf::from)),
+            Some(lab @ ("lab" | "cdc" | "late")) => screenshot(Some(lab), args.get(2).map(PathBuf::from)),
             _ => screenshot(None, args.get(1).map(PathBuf::from)),
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench | screenshot [lab|cdc] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench | screenshot [lab|cdc|late] [FILE] | setup"
                 .to_owned(),
         ),
     };
@@ -210,7 +210,7 @@ fn bench() -> Result {
     Ok(())
 }
 
-/// The README's pictures: the console, or a lab (`lab`: corrupt load, `cdc`).
+/// The README's pictures: the console, or a lab (`lab`: corrupt load, `cdc`, `late`).
 fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
     setup::toolchain(setup::Needs::Browser)?;
     if !root().join("dist/index.html").is_file() {
@@ -218,6 +218,7 @@ fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
     }
     let default = match lab {
         Some("lab") => "docs/lab-corrupt-load.png",
+        Some("late") => "docs/lab-late-events.png",
         Some(_) => "docs/lab-cdc.png",
         None => "docs/screenshot.png",
     };

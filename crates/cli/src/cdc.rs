@@ -24,8 +24,9 @@ pub struct Options {
     /// cdc: partitions per Kafka topic.
     #[arg(long, default_value_t = 3)]
     pub partitions: u32,
-    /// cdc: the processing-time trigger's interval, in simulated seconds.
-    #[arg(long, default_value_t = 5)]
+    /// cdc: the processing-time trigger's interval, in simulated seconds
+    /// (30: the scenario's Bronze trigger).
+    #[arg(long, default_value_t = 30)]
     pub trigger_seconds: u64,
     /// cdc: crash the consumer every N batches (at each crash point in turn).
     #[arg(long)]
@@ -33,10 +34,10 @@ pub struct Options {
     /// cdc: Debezium re-sends events after restarts (duplicates in Kafka).
     #[arg(long)]
     pub redeliver: bool,
-    /// cdc: the simulation's seed.
+    /// cdc, late-events: the simulation's seed.
     #[arg(long, default_value_t = 20240115)]
     pub seed: u64,
-    /// cdc: end with one JSON object with the verification and throughput.
+    /// cdc, late-events: end with one JSON object with the results.
     #[arg(long)]
     pub json: bool,
 }

@@ -28,7 +28,10 @@ async fn seen(engine: &Engine, sql: &str) -> Option<Seen> {
 pub async fn run(name: &str, lake: &PathBuf) -> Result<(), String> {
     let lab = lakelab_labs::by_id(name).ok_or_else(|| {
         let ids: Vec<&str> = lakelab_labs::all().iter().map(|l| l.id).collect();
-        format!("no lab '{name}'; the labs are: cdc, {}", ids.join(", "))
+        format!(
+            "no lab '{name}'; the labs are: cdc, late-events, {}",
+            ids.join(", ")
+        )
     })?;
     let engine = super::open(lake).await?;
     println!("{}\n\n{}\n", lab.title, lab.story);

@@ -16,6 +16,7 @@ use lakelab_store::LocalStore;
 
 mod cdc;
 mod lab;
+mod late;
 
 #[derive(Parser)]
 #[command(
@@ -48,13 +49,15 @@ enum Command {
     /// Runs a lab headless: builds its world, then does every step with the
     /// model answer's SQL and checks it, as a candidate would.
     Lab {
-        /// The lab, e.g. `corrupt-load` or `cdc`.
+        /// The lab: `corrupt-load`, `cdc` or `late-events`.
         name: String,
         /// The lake folder to build the lab in.
         #[arg(long)]
         lake: PathBuf,
         #[command(flatten)]
         cdc: cdc::Options,
+        #[command(flatten)]
+        late: late::LateOptions,
     },
 }
 
@@ -82,7 +85,15 @@ fn main() -> ExitCode {
             Ok(sql) => runtime.block_on(run(&lake, &sql, json)),
             Err(e) => Err(e),
         },
-        Command::Lab { name, lake, cdc } if name == "cdc" => runtime.block_on(cdc::run(&lake, cdc)),
+        Command::Lab {
+            name, lake, cdc, ..
+        } if name == "cdc" => runtime.block_on(cdc::run(&lake, cdc)),
+        Command::Lab {
+            name,
+            lake,
+            cdc,
+            late,
+        } if name == "late-events" => runtime.block_on(late::run(&lake, late, cdc.seed, cdc.json)),
         Command::Lab { name, lake, .. } => runtime.block_on(lab::run(&name, &lake)),
     };
     match result {

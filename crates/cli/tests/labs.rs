@@ -70,6 +70,8 @@ fn the_cdc_lab_runs_headless_and_proves_itself() {
             "200",
             "--minutes",
             "0.75",
+            "--trigger-seconds",
+            "5",
         ])
         .args(["--crash-every", "2", "--redeliver", "--json", "--lake"])
         .arg(lake.path())
@@ -105,5 +107,48 @@ fn an_unknown_lab_is_named() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("the labs are: cdc, corrupt-load"), "{err}");
+    assert!(
+        err.contains("the labs are: cdc, late-events, corrupt-load"),
+        "{err}"
+    );
+}
+
+/// `lakelab lab late-events`: the JSON line says what the watermark kept and
+/// dropped; a query Spark refuses is refused with its error.
+#[test]
+fn the_late_events_lab_runs_headless() {
+    let lake = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lakelab"))
+            .args([
+                "lab",
+                "late-events",
+                "--events",
+                "10000",
+                "--json",
+                "--lake",
+            ])
+            .arg(lake.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--watermark", "30m", "--late-profile", "offline"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let windows = json["windows_total"].as_u64().unwrap();
+    let exact = json["windows_exact"].as_u64().unwrap();
+    assert!(windows >= 30 && exact < windows, "{json}");
+    assert!(json["dropped_by_watermark"].as_u64().unwrap() > 0, "{json}");
+    let accuracy = json["accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.5 && accuracy < 0.99, "{json}");
+    assert!(json["state_rows_max"].as_u64().unwrap() > 0);
+    assert!(json["events_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(lake.path().join("late/metrics/_delta_log").is_dir());
+
+    let refused = run(&["--mode", "append", "--watermark", "none"]);
+    assert!(!refused.status.success());
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert!(text.contains("Append output mode not supported"), "{text}");
 }

@@ -2,10 +2,13 @@
 //! over the table with each row's file number attached; files holding a
 //! changed row are rewritten (their other rows copied), all in one commit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array, UInt64Array};
+use datafusion::arrow::array::{
+    Array, AsArray, BooleanArray, RecordBatch, UInt32Array, UInt64Array,
+};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt32Type, UInt64Type};
 use datafusion::catalog::MemTable;
 use datafusion::sql::sqlparser::ast::{
@@ -26,6 +29,9 @@ const SOURCE: &str = "__lakelab_merge_source";
 const SOURCE_FLAG: &str = "__lakelab_source";
 const FILE: &str = "__lakelab_file";
 const ROW: &str = "__lakelab_row";
+/// A MERGE's joined row: the matched clause that applies, and the insert clause.
+const ACTION: &str = "__lakelab_action";
+const INSERT: &str = "__lakelab_insert";
 
 /// The statement's single target table and the name its columns are qualified by.
 fn single_table(tables: &[TableWithJoins]) -> Result<(String, String)> {
@@ -389,11 +395,7 @@ impl Engine {
             .clauses
             .iter()
             .any(|c| !matches!(c, MergeClause::Insert { .. }));
-        if merge
-            .clauses
-            .iter()
-            .any(|c| !matches!(c, MergeClause::Insert { .. }))
-        {
+        if has_matched {
             refuse_if_append_only(&name, &snapshot, "MERGE with WHEN MATCHED")?;
         }
         let started = real_now_ms();
@@ -418,186 +420,138 @@ impl Engine {
         let target = format!("{TARGET} AS {}", quote(&t));
         let on = merge.on.to_string();
 
-        // Which matched clause applies to each (target row, source row) pair.
+        // What each (target row, source row) pair does: -1 for a target row
+        // no source row matches, 0 for a match no clause applies to, else
+        // the number of the matched clause that applies.
         let matched: Vec<(usize, &MergeClause)> = merge
             .clauses
             .iter()
             .enumerate()
             .filter(|(_, c)| !matches!(c, MergeClause::Insert { .. }))
             .collect();
-        let action = {
-            let mut case = format!("CASE WHEN {}.{SOURCE_FLAG} IS NULL THEN 0", quote(&s));
-            for (i, clause) in &matched {
-                let condition = match clause {
-                    MergeClause::Update { condition, .. } | MergeClause::Delete { condition } => {
-                        condition
-                    }
-                    MergeClause::Insert { .. } => &None,
-                };
-                let condition = condition
-                    .as_ref()
-                    .map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
-                case.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
-            }
-            case + " ELSE 0 END"
-        };
-        let mut touched: BTreeMap<u32, i64> = BTreeMap::new();
-        let (mut updated, mut deleted) = (0i64, 0i64);
-        if has_matched {
-            let sql =
-                format!("SELECT {FILE}, {ROW}, {action} AS a FROM {target} JOIN {source} ON {on}");
-            let (_, pairs) = self.query(&sql).await?;
-            let mut per_row: BTreeMap<u64, (u32, i64, usize)> = BTreeMap::new();
-            for b in &pairs {
-                let (files, rows, actions) = (
-                    b.column(0).as_primitive::<UInt32Type>(),
-                    b.column(1).as_primitive::<UInt64Type>(),
-                    b.column(2).as_primitive::<Int64Type>(),
-                );
-                for i in 0..b.num_rows() {
-                    let entry = per_row
-                        .entry(rows.value(i))
-                        .or_insert((files.value(i), 0, 0));
-                    entry.1 = entry.1.max(actions.value(i));
-                    entry.2 += 1;
-                }
-            }
-            let only_unconditional_delete = matches!(
-                matched.as_slice(),
-                [(_, MergeClause::Delete { condition: None })]
-            );
-            if !only_unconditional_delete && per_row.values().any(|(_, _, n)| *n > 1) {
-                return Err(EngineError::MergeAmbiguous);
-            }
-            for (file, a, _) in per_row.values() {
-                if *a == 0 {
-                    continue;
-                }
-                *touched.entry(*file).or_default() += 1;
-                match &merge.clauses[*a as usize - 1] {
-                    MergeClause::Delete { .. } => deleted += 1,
-                    _ => updated += 1,
-                }
-            }
-        }
-
-        let columns: Vec<String> = provider
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let mut rows = Vec::new();
-        if !touched.is_empty() {
-            let deletes: Vec<String> = matched
-                .iter()
-                .filter(|(_, c)| matches!(c, MergeClause::Delete { .. }))
-                .map(|(i, _)| (i + 1).to_string())
-                .collect();
-            let mut projection = Vec::new();
-            for column in &columns {
-                let mut arms = String::new();
-                for (i, clause) in &matched {
-                    let MergeClause::Update { assignments, .. } = clause else {
-                        continue;
-                    };
-                    let value = match assignments {
-                        None => source_column(&source_schema, column, &s)?,
-                        Some(list) => match list
-                            .iter()
-                            .find(|a| assigned_column(a) == Some(column.as_str()))
-                        {
-                            Some(a) => format!("({})", a.value),
-                            None => continue,
-                        },
-                    };
-                    arms.push_str(&format!(" WHEN {} THEN {value}", i + 1));
-                }
-                let kept = format!("{}.{}", quote(&t), quote(column));
-                projection.push(if arms.is_empty() {
-                    format!("{kept} AS {}", quote(column))
-                } else {
-                    format!("CASE {action}{arms} ELSE {kept} END AS {}", quote(column))
-                });
-            }
-            let not_deleted = if deletes.is_empty() {
-                String::new()
-            } else {
-                format!(" AND ({action}) NOT IN ({})", deletes.join(", "))
-            };
-            let sql = format!(
-                "SELECT {} FROM {target} LEFT JOIN {source} ON {on} WHERE {}.{FILE} IN ({}){not_deleted}",
-                projection.join(", "),
-                quote(&t),
-                file_list(&touched)
-            );
-            rows = self.query(&sql).await?.1;
-        }
-        let rewritten: i64 = rows.iter().map(|b| b.num_rows() as i64).sum();
-
-        // Source rows matching no target row, by the first NOT MATCHED clause that applies.
+        let action = first_clause(
+            &format!("CASE WHEN {}.{SOURCE_FLAG} IS NULL THEN -1", quote(&s)),
+            &matched,
+        );
+        // Which NOT MATCHED clause inserts a source row no target row matches (0: none).
         let inserts: Vec<(usize, &MergeClause)> = merge
             .clauses
             .iter()
             .enumerate()
             .filter(|(_, c)| matches!(c, MergeClause::Insert { .. }))
             .collect();
-        let mut inserted = 0i64;
-        if !inserts.is_empty() {
-            let mut which = "CASE".to_owned();
-            for (i, clause) in &inserts {
-                let MergeClause::Insert { condition, .. } = clause else {
+        let insert = if inserts.is_empty() {
+            "0".to_owned()
+        } else {
+            first_clause("CASE", &inserts)
+        };
+        for (_, clause) in &inserts {
+            if let MergeClause::Insert {
+                columns: Some(names),
+                ..
+            } = clause
+            {
+                for n in names {
+                    column_of(&snapshot, Some(n))?;
+                }
+            }
+        }
+
+        // One query joins both sides and computes every output column for
+        // either outcome; the rows to write are picked from it below. (Small
+        // MERGEs, as a CDC batch makes, spend most of their time planning.)
+        let columns: Vec<String> = provider
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let mut projection = vec![
+            format!("{}.{FILE} AS {FILE}", quote(&t)),
+            format!("{}.{ROW} AS {ROW}", quote(&t)),
+            format!("{action} AS {ACTION}"),
+            format!("{insert} AS {INSERT}"),
+        ];
+        for column in &columns {
+            let kept = format!("{}.{}", quote(&t), quote(column));
+            let mut updates = String::new();
+            for (i, clause) in &matched {
+                let MergeClause::Update { assignments, .. } = clause else {
                     continue;
                 };
-                let condition = condition
-                    .as_ref()
-                    .map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
-                which.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
+                let value = match assignments {
+                    None => source_column(&source_schema, column, &s)?,
+                    Some(list) => match list
+                        .iter()
+                        .find(|a| assigned_column(a) == Some(column.as_str()))
+                    {
+                        Some(a) => format!("({})", a.value),
+                        None => continue,
+                    },
+                };
+                updates.push_str(&format!(" WHEN {} THEN {value}", i + 1));
             }
-            which.push_str(" ELSE 0 END");
-            let mut projection = Vec::new();
-            for column in &columns {
-                let mut case = format!("CASE {which}");
-                for (i, clause) in &inserts {
-                    let MergeClause::Insert {
-                        columns: names,
-                        values,
-                        ..
-                    } = clause
-                    else {
-                        continue;
-                    };
-                    let value = match names {
-                        None => source_column(&source_schema, column, &s)?,
-                        Some(names) => match names.iter().position(|n| ident_is(n, column)) {
-                            Some(p) => format!("({})", values[p]),
-                            None => "NULL".into(),
-                        },
-                    };
-                    case.push_str(&format!(" WHEN {} THEN {value}", i + 1));
-                }
-                projection.push(format!("{case} END AS {}", quote(column)));
-            }
-            for (_, clause) in &inserts {
-                if let MergeClause::Insert {
-                    columns: Some(names),
+            let updated = if updates.is_empty() {
+                kept
+            } else {
+                format!("CASE ({action}){updates} ELSE {kept} END")
+            };
+            let mut inserted = if inserts.is_empty() {
+                "NULL".to_owned()
+            } else {
+                format!("CASE ({insert})")
+            };
+            for (i, clause) in &inserts {
+                let MergeClause::Insert {
+                    columns: names,
+                    values,
                     ..
                 } = clause
-                {
-                    for n in names {
-                        column_of(&snapshot, Some(n))?;
-                    }
-                }
+                else {
+                    continue;
+                };
+                let value = match names {
+                    None => source_column(&source_schema, column, &s)?,
+                    Some(names) => match names.iter().position(|n| ident_is(n, column)) {
+                        Some(p) => format!("({})", values[p]),
+                        None => "NULL".into(),
+                    },
+                };
+                inserted.push_str(&format!(" WHEN {} THEN {value}", i + 1));
             }
-            let sql = format!(
-                "SELECT {} FROM {source} LEFT JOIN {target} ON {on} WHERE {}.{ROW} IS NULL AND ({which}) <> 0",
-                projection.join(", "),
-                quote(&t)
-            );
-            let new_rows = self.query(&sql).await?.1;
-            inserted = new_rows.iter().map(|b| b.num_rows() as i64).sum();
-            rows.extend(new_rows);
+            if !inserts.is_empty() {
+                inserted.push_str(" END");
+            }
+            projection.push(format!(
+                "CASE WHEN {}.{ROW} IS NULL THEN {inserted} ELSE {updated} END AS {}",
+                quote(&t),
+                quote(column)
+            ));
         }
+        let join = if inserts.is_empty() { "LEFT" } else { "FULL" };
+        let sql = format!(
+            "SELECT {} FROM {target} {join} JOIN {source} ON {on}",
+            projection.join(", ")
+        );
+        let (_, joined) = self.query(&sql).await?;
+        let deletes: Vec<i64> = matched
+            .iter()
+            .filter(|(_, c)| matches!(c, MergeClause::Delete { .. }))
+            .map(|(i, _)| *i as i64 + 1)
+            .collect();
+        let only_unconditional_delete = matches!(
+            matched.as_slice(),
+            [(_, MergeClause::Delete { condition: None })]
+        );
+        let one_match_per_row = !matched.is_empty() && !only_unconditional_delete;
+        let MergeOutcome {
+            touched,
+            updated,
+            deleted,
+            rows,
+            rewritten,
+            inserted,
+        } = MergeOutcome::of(&joined, &deletes, one_match_per_row)?;
         if touched.is_empty() && inserted == 0 {
             return Ok(Output::rows(
                 counts(&[
@@ -660,6 +614,107 @@ impl Engine {
                  ({removed} files rewritten, {added} written, version {version})"
             ),
         ))
+    }
+}
+
+/// `prefix` followed by an arm per clause (numbered from 1 in the
+/// statement's order) taken when its condition holds, else 0.
+fn first_clause(prefix: &str, clauses: &[(usize, &MergeClause)]) -> String {
+    let mut case = prefix.to_owned();
+    for (i, clause) in clauses {
+        let (MergeClause::Update { condition, .. }
+        | MergeClause::Delete { condition }
+        | MergeClause::Insert { condition, .. }) = clause;
+        let condition = condition
+            .as_ref()
+            .map_or("TRUE".into(), |c| format!("coalesce(({c}), false)"));
+        case.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
+    }
+    case + " ELSE 0 END"
+}
+
+/// What a MERGE's joined rows come to.
+struct MergeOutcome {
+    /// Rows changed per file, for the files to rewrite.
+    touched: BTreeMap<u32, i64>,
+    updated: i64,
+    deleted: i64,
+    /// What to write: the rows of touched files that stay, then inserts.
+    rows: Vec<RecordBatch>,
+    rewritten: i64,
+    inserted: i64,
+}
+
+impl MergeOutcome {
+    /// `joined` has the file, row, action and insert columns first, then the
+    /// table's; `deletes` are the numbers of the DELETE clauses.
+    fn of(joined: &[RecordBatch], deletes: &[i64], one_match_per_row: bool) -> Result<Self> {
+        let meta = |b: &RecordBatch| {
+            (
+                b.column(0).as_primitive::<UInt32Type>().clone(),
+                b.column(1).as_primitive::<UInt64Type>().clone(),
+                b.column(2).as_primitive::<Int64Type>().clone(),
+                b.column(3).as_primitive::<Int64Type>().clone(),
+            )
+        };
+        // Each matched target row: its file, the clause that applies, and
+        // how many source rows match it.
+        let mut per_row: HashMap<u64, (u32, i64, usize)> = HashMap::new();
+        for b in joined {
+            let (files, rows, actions, _) = meta(b);
+            for i in 0..b.num_rows() {
+                if rows.is_null(i) || actions.value(i) < 0 {
+                    continue;
+                }
+                let entry = per_row
+                    .entry(rows.value(i))
+                    .or_insert((files.value(i), 0, 0));
+                entry.1 = entry.1.max(actions.value(i));
+                entry.2 += 1;
+            }
+        }
+        if one_match_per_row && per_row.values().any(|(_, _, n)| *n > 1) {
+            return Err(EngineError::MergeAmbiguous);
+        }
+        let (mut touched, mut updated, mut deleted) = (BTreeMap::new(), 0, 0);
+        for (file, action, _) in per_row.values() {
+            if *action == 0 {
+                continue;
+            }
+            *touched.entry(*file).or_default() += 1;
+            if deletes.contains(action) {
+                deleted += 1;
+            } else {
+                updated += 1;
+            }
+        }
+        let (mut rows, mut rewritten, mut inserted) = (Vec::new(), 0, 0);
+        for b in joined {
+            let (files, target_rows, actions, inserts) = meta(b);
+            let keep: BooleanArray = (0..b.num_rows())
+                .map(|i| {
+                    Some(if target_rows.is_null(i) {
+                        inserts.value(i) != 0
+                    } else {
+                        touched.contains_key(&files.value(i))
+                            && !deletes.contains(&actions.value(i))
+                    })
+                })
+                .collect();
+            let kept = filter_record_batch(b, &keep)?;
+            let new = kept.column(1).null_count() as i64;
+            inserted += new;
+            rewritten += kept.num_rows() as i64 - new;
+            rows.push(kept.project(&(4..b.num_columns()).collect::<Vec<_>>())?);
+        }
+        Ok(Self {
+            touched,
+            updated,
+            deleted,
+            rows,
+            rewritten,
+            inserted,
+        })
     }
 }
 

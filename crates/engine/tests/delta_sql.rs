@@ -554,6 +554,67 @@ async fn idempotent_writes_skip_a_version_already_committed() {
 }
 
 #[tokio::test]
+async fn a_merge_rewrites_only_the_files_it_changes() {
+    let (_, engine) = orders().await;
+    // A second file; the MERGE changes one row of it and none of the first.
+    run(
+        &engine,
+        "INSERT INTO orders VALUES (4, 'di', 40.0), (5, 'ed', 50.0)",
+    )
+    .await;
+    let merged = run(
+        &engine,
+        "MERGE INTO orders t USING (SELECT * FROM (VALUES (4, 41.0), (6, 60.0)) AS v(id, amount)) s          ON t.id = s.id          WHEN MATCHED THEN UPDATE SET amount = s.amount          WHEN NOT MATCHED THEN INSERT (id, amount) VALUES (s.id, s.amount)",
+    )
+    .await;
+    assert!(
+        merged
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("1 files rewritten"),
+        "{:?}",
+        merged.message
+    );
+    assert_eq!(
+        rows(
+            &engine,
+            "SELECT id, customer, amount FROM orders ORDER BY id"
+        )
+        .await,
+        vec![
+            "1,ann,10.0",
+            "2,bo,20.0",
+            "3,cy,30.0",
+            "4,di,41.0",
+            "5,ed,50.0",
+            "6,60.0"
+        ]
+    );
+    let history = run(&engine, "DESCRIBE HISTORY orders LIMIT 1").await;
+    let text = pretty_format_batches(&history.batches).unwrap().to_string();
+    for metric in ["numTargetRowsCopied: 1", "numRemovedFiles: 1"] {
+        assert!(text.contains(metric), "{metric} in {text}");
+    }
+
+    // Insert-only: two source rows matching one target row are no conflict,
+    // and a matched key is not inserted again.
+    run(
+        &engine,
+        "MERGE INTO orders t USING (SELECT * FROM (VALUES (1, 'x'), (1, 'y'), (7, 'gus')) AS v(id, customer)) s          ON t.id = s.id WHEN NOT MATCHED AND s.customer <> 'x' THEN INSERT (id, customer) VALUES (s.id, s.customer)",
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &engine,
+            "SELECT id, customer FROM orders WHERE id IN (1, 7) ORDER BY id"
+        )
+        .await,
+        vec!["1,ann", "7,gus"]
+    );
+}
+
+#[tokio::test]
 async fn an_idempotent_merge_runs_once() {
     let (_, engine) = orders().await;
     run(

@@ -7,6 +7,7 @@
 
 pub mod cdc;
 pub mod corrupt_load;
+pub mod late_events;
 mod random;
 
 /// How a step knows the candidate did it.

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod cdc;
+pub mod late;
 
 /// A request from the UI. `id` ties every answer to its request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub enum Request {
     },
     /// A command for the CDC lab's simulation: answered with `Cdc`.
     Cdc { id: u64, command: cdc::CdcCommand },
+    /// A command for the late-events lab: answered with `Late`.
+    Late { id: u64, command: late::LateCommand },
 }
 
 /// A file of a table folder: its path inside the folder and its bytes.
@@ -81,6 +84,13 @@ pub enum Response {
         id: u64,
         /// `None`: the lab has not been started in this browser.
         view: Option<Box<cdc::CdcView>>,
+        tables: Vec<TableInfo>,
+    },
+    /// The late-events lab's state after a command.
+    Late {
+        id: u64,
+        /// `None`: the lab has not been started since the worker started.
+        view: Option<Box<late::LateView>>,
         tables: Vec<TableInfo>,
     },
     /// A statement that failed; nothing was changed.

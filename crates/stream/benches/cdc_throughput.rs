@@ -1,9 +1,12 @@
-//! CDC throughput natively (release): `cargo bench -p lakelab-stream`, also
-//! run by `cargo xtask bench`. Prints numbers; asserts nothing.
+//! CDC and late-events throughput natively (release): `cargo bench -p
+//! lakelab-stream`, also run by `cargo xtask bench`. Prints numbers; asserts
+//! nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/cdc.rs"]
 mod cdc;
+#[path = "support/late.rs"]
+mod late;
 
 use std::rc::Rc;
 
@@ -23,5 +26,8 @@ fn main() {
         for line in measured.lines() {
             println!("  {line}");
         }
+    }
+    for line in runtime.block_on(late::measure(Rc::new(MemoryStore::new()))) {
+        println!("native: {line}");
     }
 }

@@ -64,6 +64,11 @@ pub enum StreamError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A streaming query Spark's planner would refuse.
+    #[error(transparent)]
+    Query(#[from] crate::late::aggregate::QueryError),
 }
 
 pub type Result<T, E = StreamError> = std::result::Result<T, E>;

@@ -2,13 +2,15 @@
 //! real: a MySQL server with a binlog ([`mysql`]), a Debezium connector
 //! ([`debezium`]), a Kafka cluster ([`kafka`]), and a Structured-Streaming
 //! style query ([`pipeline`]) that writes Bronze, Silver and Gold Delta
-//! tables exactly once, which [`verify`] proves against the source.
+//! tables exactly once, which [`verify`] proves against the source. The
+//! [`late`] module is the late-arriving-events lab's event-time streaming.
 
 pub mod checkpoint;
 pub mod debezium;
 pub mod error;
 pub mod gold;
 pub mod kafka;
+pub mod late;
 pub mod mysql;
 pub mod parse;
 pub mod pipeline;

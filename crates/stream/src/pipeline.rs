@@ -462,7 +462,7 @@ impl Pipeline {
     }
 }
 
-async fn run(engine: &Engine, sql: &str) -> Result<Output> {
+pub(crate) async fn run(engine: &Engine, sql: &str) -> Result<Output> {
     Ok(engine.execute(sql, &mut |_| {}).await?)
 }
 

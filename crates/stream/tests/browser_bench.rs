@@ -1,4 +1,4 @@
-//! CDC throughput in headless Chromium, on OPFS in a dedicated worker:
+//! CDC and late-events throughput in headless Chromium, on OPFS in a dedicated worker:
 //! `cargo xtask bench`. Built only with the `browser-bench` feature, so the
 //! test suite never times anything.
 #![cfg(all(target_arch = "wasm32", feature = "browser-bench"))]
@@ -6,6 +6,8 @@
 
 #[path = "../benches/support/cdc.rs"]
 mod cdc;
+#[path = "../benches/support/late.rs"]
+mod late;
 
 use std::rc::Rc;
 
@@ -14,14 +16,27 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+async fn empty_store(name: &str) -> OpfsStore {
+    let store = OpfsStore::open(name).await.unwrap();
+    for meta in store.list("").await.unwrap() {
+        store.delete(&meta.path).await.unwrap();
+    }
+    store
+}
+
+#[wasm_bindgen_test]
+async fn late_events_throughput_in_the_browser() {
+    let store = empty_store("lakelab-late-bench").await;
+    for line in late::measure(Rc::new(store)).await {
+        console_log!("browser (Chromium, OPFS): {line}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn cdc_throughput_in_the_browser() {
     console_log!("browser (Chromium, OPFS, dedicated worker):");
     for trigger_s in cdc::TRIGGERS {
-        let store = OpfsStore::open("lakelab-cdc-bench").await.unwrap();
-        for meta in store.list("").await.unwrap() {
-            store.delete(&meta.path).await.unwrap();
-        }
+        let store = empty_store("lakelab-cdc-bench").await;
         let measured = cdc::measure(Rc::new(store), cdc::SECONDS, trigger_s).await;
         for line in measured.lines() {
             console_log!("  {line}");

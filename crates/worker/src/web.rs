@@ -84,6 +84,7 @@ fn table_infos(engine: &Engine) -> Vec<TableInfo> {
 async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedReceiver<Request>) {
     let (store, storage) = open_store().await;
     let mut cdc = crate::cdc::CdcLab::default();
+    let mut late = lakelab_stream::late::lab::LateLab::default();
     let mut engine = match Engine::open(store.clone()).await {
         Ok(engine) => engine,
         Err(e) => {
@@ -149,6 +150,17 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
                     },
                 }
             }
+            Request::Late { id, command } => match late.handle(&engine, command).await {
+                Ok(()) => Response::Late {
+                    id,
+                    view: late.view().map(Box::new),
+                    tables: table_infos(&engine),
+                },
+                Err(e) => Response::Failed {
+                    id,
+                    message: e.to_string(),
+                },
+            },
         };
         post(&scope, &response);
     }

@@ -455,3 +455,61 @@ pub async fn run_cdc_lab(app: &App) -> Result<String> {
     .await?;
     app.text("#cdc-verification").await
 }
+
+/// Sets a `<select>`'s or a slider's value as a user would, firing its
+/// input and change events.
+pub async fn choose(app: &App, select: &str, value: &str) -> Result<()> {
+    app.client
+        .execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+             s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));",
+            vec![select.into(), value.into()],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The late-events lab's records read, once it is idle.
+async fn late_idle_read(app: &App) -> Result<Option<(u64, u64)>> {
+    if app.attr("#late-status", "data-state").await?.as_deref() != Some("idle") {
+        return Ok(None);
+    }
+    let number = |v: Option<String>| v.and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    let read = number(app.attr("#late-status", "data-read").await?);
+    let records = number(app.attr("#late-status", "data-records").await?);
+    Ok(Some((read, records)))
+}
+
+/// The late-events lab as a candidate drives it: start with the defaults,
+/// play the stream to the end, run the fast and slow paths, and measure
+/// accuracy against the watermark delay.
+pub async fn run_late_lab(app: &App) -> Result<()> {
+    app.click("#nav-lab-late-events").await?;
+    app.wait_for("the late-events lab", STATEMENT, || async {
+        late_idle_read(app).await
+    })
+    .await?;
+    app.click("#late-start").await?;
+    app.wait_for("the first batch", LAB_SETUP, || async {
+        Ok(late_idle_read(app).await?.filter(|(read, _)| *read > 0))
+    })
+    .await?;
+    app.click("#late-play").await?;
+    app.wait_for("the stream to be read", LAB_SETUP, || async {
+        Ok(late_idle_read(app)
+            .await?
+            .filter(|(read, records)| read == records))
+    })
+    .await?;
+    app.click("#late-reconcile").await?;
+    app.wait_for("the reconciliation", LAB_SETUP, || async {
+        app.try_find("#late-alerts").await
+    })
+    .await?;
+    app.click("#late-sweep").await?;
+    app.wait_for("the accuracy chart", LAB_SETUP, || async {
+        app.try_find("#late-sweep-table").await
+    })
+    .await?;
+    Ok(())
+}

@@ -24,6 +24,13 @@ async fn main() -> Result<()> {
             .map_or_else(|| PathBuf::from("docs/lab-cdc.png"), PathBuf::from);
         return cdc(&path).await;
     }
+    if args.first().map(String::as_str) == Some("late") {
+        args.remove(0);
+        let path = args
+            .first()
+            .map_or_else(|| PathBuf::from("docs/lab-late-events.png"), PathBuf::from);
+        return late(&path).await;
+    }
     if args.first().map(String::as_str) == Some("lab") {
         args.remove(0);
         let path = args
@@ -95,5 +102,18 @@ async fn cdc(path: &std::path::Path) -> Result<()> {
     app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
     app.screenshot(path).await?;
     println!("{verification}\nsaved {}", path.display());
+    app.close().await
+}
+
+/// The late-events lab with the stream read, both paths reconciled and the
+/// accuracy measured.
+async fn late(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1500).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::run_late_lab(&app).await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("saved {}", path.display());
     app.close().await
 }
