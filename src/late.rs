@@ -8,7 +8,7 @@
 use lakelab_labs::late_events::{MODEL_ANSWER, PROMPTS, STORY, TITLE};
 use lakelab_protocol::late::{
     HOUR_MS, LateCommand, LateConfig, LateView, Lateness, MINUTE_MS, OutputMode, PointFate,
-    WindowSpec, format_duration,
+    START_MS, WindowSpec, format_duration,
 };
 use leptos::prelude::*;
 
@@ -76,18 +76,19 @@ fn share_slider(
     id: &'static str,
     label: &'static str,
     max: f64,
-    share: fn(&mut Lateness) -> &mut f64,
+    get: fn(&Lateness) -> f64,
+    set: fn(&mut Lateness, f64),
 ) -> impl IntoView {
-    let get = move || config.with(|c| *share(&mut c.lateness.clone()));
+    let value = move || config.with(|c| get(&c.lateness));
     view! {
         <label>
-            {move || format!("{label}: {:.1}%", get() * 100.0)}
+            {move || format!("{label}: {:.1}%", value() * 100.0)}
             <input id=id type="range" min="0" max=(max * 1000.0).to_string() step="5"
-                prop:value=move || ((get() * 1000.0).round() as i64).to_string()
+                prop:value=move || ((value() * 1000.0).round() as i64).to_string()
                 on:input=move |ev| {
                     if let Ok(permille) = event_target_value(&ev).parse::<f64>() {
                         config.update(|c| {
-                            *share(&mut c.lateness) = permille / 1000.0;
+                            set(&mut c.lateness, permille / 1000.0);
                             c.lateness.name = "custom".into();
                         });
                     }
@@ -98,18 +99,13 @@ fn share_slider(
 
 fn time_of_day(ms: i64) -> String {
     let minutes = ms.rem_euclid(24 * HOUR_MS) / MINUTE_MS;
-    let days = (ms - lakelab_start()) / (24 * HOUR_MS);
+    let days = (ms - START_MS) / (24 * HOUR_MS);
     let day = if days > 0 {
         format!("+{days}d ")
     } else {
         String::new()
     };
     format!("{day}{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-/// 2024-01-15T00:00Z, where the generated event time starts.
-fn lakelab_start() -> i64 {
-    1_705_276_800_000
 }
 
 #[component]
@@ -119,6 +115,7 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     let playing = RwSignal::new(false);
     let config = RwSignal::new(LateConfig::default());
+    let threshold = RwSignal::new(5.0_f64);
     let go = move |command: LateCommand| send(engine, command, state, busy, failure, playing);
     go(LateCommand::Show);
     Effect::new(move |_| {
@@ -154,9 +151,9 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                {share_slider(config, "late-minutes", "minutes late", 0.4, |l| &mut l.minutes)}
-                {share_slider(config, "late-hours", "hours offline", 0.3, |l| &mut l.hours)}
-                {share_slider(config, "late-beyond", "beyond any watermark", 0.1, |l| &mut l.beyond)}
+                {share_slider(config, "late-minutes", "minutes late", 0.4, |l| l.minutes, |l, v| l.minutes = v)}
+                {share_slider(config, "late-hours", "hours offline", 0.3, |l| l.hours, |l, v| l.hours = v)}
+                {share_slider(config, "late-beyond", "beyond any watermark", 0.1, |l| l.beyond, |l, v| l.beyond = v)}
                 <label>
                     {move || format!(
                         "watermark delay: {}",
@@ -250,7 +247,18 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
                     {move || if playing.get() { "Pause" } else { "Play to the end" }}
                 </button>
                 <button id="late-reconcile" disabled=move || busy.get() || !started()
-                    on:click=move |_| go(LateCommand::Reconcile { threshold_pct: 5.0 })>"Run fast and slow paths"</button>
+                    on:click=move |_| go(LateCommand::Reconcile { threshold_pct: threshold.get_untracked() })>
+                    "Run fast and slow paths"
+                </button>
+                <label class="inline">
+                    "alert above"
+                    <input id="late-threshold" type="number" min="0" max="100" step="0.5"
+                        prop:value=move || threshold.get().to_string()
+                        on:change=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<f64>() {
+                            threshold.set(t.clamp(0.0, 100.0));
+                        } } />
+                    "%"
+                </label>
                 <button id="late-sweep" disabled=move || busy.get() || !started()
                     on:click=move |_| go(LateCommand::Sweep)>"Measure accuracy against the delay"</button>
                 <Show when=move || busy.get()>
@@ -496,11 +504,24 @@ fn dashboard(view: &LateView) -> AnyView {
         .iter()
         .filter(|w| w.streamed == w.truth)
         .count();
+    // How far approx_count_distinct strays from the exact distinct count.
+    let approx_error = view
+        .windows
+        .iter()
+        .filter(|w| w.users > 0)
+        .map(|w| (w.approx_users - w.users).abs() as f64 / w.users as f64)
+        .fold(0.0_f64, f64::max);
     view! {
         <div class="panel dashboard">
             <h3>"Dashboard"</h3>
             <p class="hint" id="late-exact">
                 {format!("{exact} of {} windows × event types equal the batch query over every event.", view.windows.len())}
+            </p>
+            <p class="hint" id="late-approx">
+                {format!(
+                    "approx_count_distinct(user_id) is within {:.1}% of the exact distinct count in every window.",
+                    approx_error * 100.0
+                )}
             </p>
             <table class="mini" id="late-dashboard">
                 <thead><tr><th>"window"</th><th>"events"</th><th>"true"</th><th>"missing"</th><th>"status"</th></tr></thead>
@@ -528,7 +549,7 @@ fn reconciliation(view: &LateView) -> AnyView {
             <h3>"Fast path against slow path"</h3>
             <p class="hint">
                 "Fast: 5-minute windows, 10-minute watermark. Slow: 1-hour windows, 2-hour watermark. "
-                "Alert when they differ by more than 5%."
+                {format!("Alert when they differ by more than {}%.", view.threshold_pct)}
             </p>
             {(!view.reconciliation.is_empty()).then(|| view! {
                 <p id="late-alerts">{format!("{alerts} of {} hours × event types alert", view.reconciliation.len())}</p>

@@ -13,6 +13,7 @@ mod delta_sql;
 mod describe;
 mod dml;
 mod error;
+mod events_function;
 mod expectations;
 mod ipc;
 mod maintenance;
@@ -122,6 +123,10 @@ impl Engine {
             .with_physical_optimizer_rule(Arc::new(sequential::SequentialCoalesce))
             .build();
         let ctx = SessionContext::new_with_state(state);
+        ctx.register_udtf(
+            events_function::NAME,
+            Arc::new(events_function::EventsFunction),
+        );
         let catalog = Catalog::open(store, root).await?;
         Ok(Engine {
             ctx,

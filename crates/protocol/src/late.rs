@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// 2024-01-15T00:00:00Z: where the generated event time starts.
+pub const START_MS: i64 = 1_705_276_800_000;
 
 /// How late events reach the pipeline: shares of events in each delay band
 /// (the rest arrive within a minute). Delays are drawn uniformly in a band.
@@ -184,8 +186,9 @@ pub struct WindowCheck {
     pub event_type: String,
     pub streamed: i64,
     pub truth: i64,
-    /// Distinct users, streamed (exact) and true.
+    /// Distinct users: streamed exactly, estimated by the sketch, and true.
     pub users: i64,
+    pub approx_users: i64,
     pub true_users: i64,
     /// The watermark has passed the window's end: it will not change again.
     pub is_final: bool,
@@ -280,6 +283,8 @@ pub struct LateView {
     /// The SQL each batch's output is written with.
     pub sink_sql: String,
     pub reconciliation: Vec<Reconciled>,
+    /// The difference, in percent, above which a reconciled hour alerts.
+    pub threshold_pct: f64,
     pub sweep: Vec<SweepPoint>,
 }
 

@@ -291,6 +291,18 @@ async fn the_lab_steps_reconciles_and_measures_accuracy_against_the_delay() {
         done.pyspark
             .contains(".withWatermark(\"event_time\", \"2h\")")
     );
+    // approx_count_distinct's sketch (Spark's default 5% relative standard
+    // deviation) stays close to the exact distinct count.
+    let errors: Vec<f64> = done
+        .windows
+        .iter()
+        .filter(|w| w.users > 0)
+        .map(|w| (w.approx_users - w.users).abs() as f64 / w.users as f64)
+        .collect();
+    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+    assert!(mean < 0.05, "mean error {mean}: {errors:?}");
+    assert!(errors.iter().all(|e| *e < 0.2), "{errors:?}");
+    assert!(done.windows.iter().all(|w| w.users <= w.true_users));
 
     lab.handle(&engine, LateCommand::Reconcile { threshold_pct: 5.0 })
         .await

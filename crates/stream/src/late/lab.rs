@@ -36,6 +36,7 @@ pub struct LateLab {
     run: Option<LateRun>,
     truth: Truth,
     reconciliation: Vec<Reconciled>,
+    threshold_pct: f64,
     sweep: Vec<SweepPoint>,
 }
 
@@ -77,6 +78,7 @@ impl LateLab {
                         .await?;
                 }
                 self.reconciliation = run_both(engine, &run.config, threshold_pct).await?.2;
+                self.threshold_pct = threshold_pct;
             }
             LateCommand::Sweep => {
                 self.sweep.clear();
@@ -148,6 +150,7 @@ impl LateLab {
             pyspark: pyspark(&run.config),
             sink_sql: run.sink().map(|s| s.write_sql()).unwrap_or_default(),
             reconciliation: self.reconciliation.clone(),
+            threshold_pct: self.threshold_pct,
             sweep: self.sweep.clone(),
         })
     }

@@ -5,12 +5,10 @@
 //! events, so a batch query over them gives the right answer.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use lakelab_protocol::late::{HOUR_MS, LateConfig, MINUTE_MS};
+use lakelab_protocol::late::{HOUR_MS, LateConfig, MINUTE_MS, START_MS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// 2024-01-15T00:00:00Z: where event time starts.
-pub const START_MS: i64 = 1_705_276_800_000;
 /// Distinct users the events come from.
 const USERS: u64 = 5_000;
 pub const EVENT_TYPES: [&str; 5] = ["page_view", "click", "app_open", "share", "purchase"];

@@ -107,6 +107,7 @@ pub fn compare(
                 streamed: 0,
                 truth: *events,
                 users: 0,
+                approx_users: 0,
                 true_users: *users,
                 is_final: false,
             },
@@ -122,11 +123,13 @@ pub fn compare(
                 streamed: 0,
                 truth: 0,
                 users: 0,
+                approx_users: 0,
                 true_users: 0,
                 is_final: false,
             });
         check.streamed = row.events;
         check.users = row.users;
+        check.approx_users = row.approx_users;
         check.is_final = *done;
     }
     checks.into_values().collect()
