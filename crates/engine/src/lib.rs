@@ -296,7 +296,7 @@ impl Engine {
                 _ => {}
             }
         }
-        spark_functions::rewrite(&mut statement);
+        spark_functions::rewrite(&mut statement).map_err(EngineError::Invalid)?;
         let _travel = time_travel::resolve(self, &mut statement).await?;
         self.plan_and_run(statement, progress).await
     }

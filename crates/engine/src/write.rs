@@ -505,7 +505,7 @@ impl Engine {
         let state = self.ctx.state();
         let mut statement =
             state.sql_to_statement(sql, &datafusion::common::config::Dialect::Databricks)?;
-        crate::spark_functions::rewrite(&mut statement);
+        crate::spark_functions::rewrite(&mut statement).map_err(EngineError::Invalid)?;
         let _travel = crate::time_travel::resolve(self, &mut statement).await?;
         self.register_references(&statement).await?;
         let plan = state.statement_to_plan(statement).await?;

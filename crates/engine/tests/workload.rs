@@ -44,3 +44,40 @@ async fn the_benchmark_table_is_generated_as_it_is_read_and_stored_as_delta() {
     let err = fail(&engine, "SELECT * FROM lakelab_events('many')").await;
     assert!(err.to_string().contains("non-negative integer"), "{err}");
 }
+
+#[tokio::test]
+async fn spark_s_approx_count_distinct_runs_on_the_benchmark_table() {
+    let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
+    let out = run(
+        &engine,
+        "SELECT approx_count_distinct(user_id) AS a, approx_count_distinct(user_id, 0.05) AS b, \
+         count(DISTINCT user_id), count_if(event_type = 'purchase') \
+         FROM lakelab_events(200000)",
+    )
+    .await;
+    let b = &out.batches[0];
+    let value = |c: usize| -> f64 {
+        let column = datafusion::arrow::compute::cast(
+            b.column(c),
+            &datafusion::arrow::datatypes::DataType::Int64,
+        )
+        .unwrap();
+        column.as_primitive::<Int64Type>().value(0) as f64
+    };
+    let exact = value(2);
+    for c in [0, 1] {
+        let error = (value(c) - exact).abs() / exact;
+        assert!(error < 0.03, "column {c}: {} against {exact}", value(c));
+    }
+    let purchases = (0..200_000)
+        .filter(|i| lakelab_workload::event(*i, 200_000).event_type == "purchase")
+        .count();
+    assert_eq!(value(3), purchases as f64);
+
+    let err = fail(
+        &engine,
+        "SELECT approx_count_distinct(user_id, 0.001) FROM lakelab_events(10)",
+    )
+    .await;
+    assert!(err.to_string().contains("tighter than"), "{err}");
+}

@@ -185,11 +185,9 @@ impl WindowedAggregation {
 
     /// Runs one micro-batch.
     pub fn process(&mut self, batch: &[Event]) -> BatchResult {
-        let watermark = if self.spec.watermark_ms.is_some() {
-            self.watermark_ms
-        } else {
-            None
-        };
+        // Only a query with `withWatermark` ever has one.
+        let watermark = self.watermark_ms;
+        let late = |t: i64| watermark.is_some_and(|w| t <= w);
         let size = self.spec.window.size_ms;
         let drops_late_windows = self.spec.mode != OutputMode::Complete;
         let mut result = BatchResult {
@@ -199,9 +197,8 @@ impl WindowedAggregation {
         let mut batch_max: Option<i64> = None;
         for e in batch {
             batch_max = batch_max.max(Some(e.event_time_ms));
-            let late = |t: i64| watermark.is_some_and(|w| t <= w);
             if self.spec.dedupe {
-                if self.spec.watermark_ms.is_some() && late(e.event_time_ms) {
+                if late(e.event_time_ms) {
                     result.dropped_by_dedupe += 1;
                     result.fates.push(Fate::LateForDedupe);
                     continue;
@@ -249,7 +246,7 @@ impl WindowedAggregation {
         for s in self.state.values_mut().filter(|s| s.changed) {
             s.approx_count = s.approx_users.count().round() as i64;
         }
-        let closed = |start: i64| watermark.is_some_and(|w| start + size <= w);
+        let closed = |start: i64| late(start + size);
         result.output = match self.spec.mode {
             OutputMode::Append => self
                 .state
