@@ -124,7 +124,6 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
         }
     });
     let started = move || state.with(Option::is_some);
-    let parse = |s: &str| lakelab_protocol::late::parse_duration(s);
 
     view! {
         <section class="cdc late">
@@ -172,15 +171,9 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
                 <label>
                     "window"
                     <select id="late-window"
-                        prop:value=move || config.with(|c| window_value(c.window))
+                        prop:value=move || config.with(|c| c.window.label())
                         on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            let window = match v.split_once('/') {
-                                Some((size, slide)) => parse(size).zip(parse(slide))
-                                    .map(|(size_ms, slide_ms)| WindowSpec { size_ms, slide_ms }),
-                                None => parse(&v).map(WindowSpec::tumbling),
-                            };
-                            if let Some(w) = window {
+                            if let Some(w) = WindowSpec::parse(&event_target_value(&ev)) {
                                 config.update(|c| c.window = w);
                             }
                         }>
@@ -283,18 +276,6 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
             {move || state.get().map(|v| view! { <Live view=v /> })}
             <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER />
         </section>
-    }
-}
-
-fn window_value(w: WindowSpec) -> String {
-    if w.slide_ms == w.size_ms {
-        format_duration(w.size_ms)
-    } else {
-        format!(
-            "{}/{}",
-            format_duration(w.size_ms),
-            format_duration(w.slide_ms)
-        )
     }
 }
 

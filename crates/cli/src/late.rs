@@ -49,14 +49,10 @@ fn config(o: &LateOptions, seed: u64) -> Result<LateConfig, String> {
         "none" => None,
         d => Some(parse_duration(d).ok_or(format!("--watermark: cannot read '{d}'"))?),
     };
-    let duration = |s: &str| parse_duration(s).ok_or(format!("--window: cannot read '{s}'"));
-    let window = match o.window.split_once('/') {
-        Some((size, slide)) => WindowSpec {
-            size_ms: duration(size)?,
-            slide_ms: duration(slide)?,
-        },
-        None => WindowSpec::tumbling(duration(&o.window)?),
-    };
+    let window = WindowSpec::parse(&o.window).ok_or(format!(
+        "--window: cannot read '{}' (e.g. 1h, 1h/15m)",
+        o.window
+    ))?;
     Ok(LateConfig {
         seed,
         events: o.events,

@@ -101,6 +101,30 @@ impl WindowSpec {
         }
     }
 
+    /// `"1h"` (tumbling) or `"1h/15m"` (size / slide).
+    pub fn parse(s: &str) -> Option<WindowSpec> {
+        match s.split_once('/') {
+            Some((size, slide)) => Some(WindowSpec {
+                size_ms: parse_duration(size)?,
+                slide_ms: parse_duration(slide)?,
+            }),
+            None => parse_duration(s).map(WindowSpec::tumbling),
+        }
+    }
+
+    /// What [`parse`](Self::parse) reads back.
+    pub fn label(self) -> String {
+        if self.slide_ms == self.size_ms {
+            format_duration(self.size_ms)
+        } else {
+            format!(
+                "{}/{}",
+                format_duration(self.size_ms),
+                format_duration(self.slide_ms)
+            )
+        }
+    }
+
     /// The starts of the windows holding `t` (Spark's window assignment:
     /// windows start at multiples of the slide since the epoch).
     pub fn starts(self, t: i64) -> impl Iterator<Item = i64> {
@@ -357,5 +381,13 @@ mod tests {
             ]
         );
         assert_eq!(WindowSpec::tumbling(HOUR_MS).starts(HOUR_MS).count(), 1);
+        for label in ["1h", "5m", "1h/15m"] {
+            assert_eq!(
+                WindowSpec::parse(label).map(WindowSpec::label).as_deref(),
+                Some(label)
+            );
+        }
+        assert_eq!(sliding, WindowSpec::parse("1h/15m").unwrap_or(sliding));
+        assert_eq!(WindowSpec::parse("1h/"), None);
     }
 }
