@@ -1,7 +1,7 @@
 //! Spark SQL's Delta statements that sqlparser does not parse (or parses
 //! without `*`): CREATE TABLE … USING DELTA, MERGE INTO with `UPDATE SET *` /
 //! `INSERT *`, INSERT INTO … REPLACE WHERE, DESCRIBE HISTORY / DETAIL,
-//! RESTORE and VACUUM. Built from
+//! RESTORE, VACUUM and OPTIMIZE. Built from
 //! sqlparser's own parser pieces, so expressions and queries inside them
 //! parse exactly as everywhere else.
 
@@ -132,6 +132,13 @@ pub(crate) enum DeltaStatement {
         predicate: Box<Expr>,
         query: Box<Query>,
     },
+    /// `OPTIMIZE t [WHERE partition predicate] [ZORDER BY (cols)]`:
+    /// compaction of small files, or a Z-order rewrite.
+    Optimize {
+        table: ObjectName,
+        predicate: Option<Box<Expr>>,
+        zorder_by: Vec<Ident>,
+    },
     /// `SET spark.… = value`: a Delta session setting.
     Set {
         key: String,
@@ -239,6 +246,28 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             table,
             retain_hours,
             dry_run,
+        }
+    } else if word(&mut p, "OPTIMIZE") {
+        let table = p.parse_object_name(false)?;
+        let predicate = if word(&mut p, "WHERE") {
+            Some(Box::new(p.parse_expr()?))
+        } else {
+            None
+        };
+        let zorder_by = if words(&mut p, &["ZORDER", "BY"]) {
+            let parenthesised = p.consume_token(&Token::LParen);
+            let columns = p.parse_comma_separated(|p| p.parse_identifier())?;
+            if parenthesised {
+                p.expect_token(&Token::RParen)?;
+            }
+            columns
+        } else {
+            Vec::new()
+        };
+        DeltaStatement::Optimize {
+            table,
+            predicate,
+            zorder_by,
         }
     } else if words(&mut p, &["ALTER", "TABLE"]) {
         let table = p.parse_object_name(false)?;
@@ -568,6 +597,15 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+        assert!(matches!(
+            parse("OPTIMIZE events WHERE date >= '2024-02-01' ZORDER BY (user_id, event_type)").unwrap(),
+            Some(DeltaStatement::Optimize { predicate: Some(_), zorder_by, .. }) if zorder_by.len() == 2
+        ));
+        assert!(matches!(
+            parse("optimize events zorder by user_id").unwrap(),
+            Some(DeltaStatement::Optimize { predicate: None, zorder_by, .. }) if zorder_by.len() == 1
+        ));
+        assert!(parse("OPTIMIZE events ZORDER BY (user_id").is_err());
         assert!(parse("SELECT 1").unwrap().is_none());
         assert!(parse("CREATE VIEW v AS SELECT 1").unwrap().is_none());
         assert!(parse("RESTORE TABLE t TO 3").is_err());

@@ -168,7 +168,9 @@ pub(crate) fn files(name: &str, snapshot: &Snapshot) -> Result<Output> {
     let mut size = Int64Builder::new();
     let mut records = Int64Builder::new();
     let mut modified = TimestampMillisecondBuilder::new().with_timezone("+00:00");
+    let mut stats = StringBuilder::new();
     for add in snapshot.files.values() {
+        stats.append_option(add.stats.as_deref());
         path.append_value(&add.path);
         let values: Vec<String> = add
             .partition_values
@@ -186,6 +188,7 @@ pub(crate) fn files(name: &str, snapshot: &Snapshot) -> Result<Output> {
         ("size", Arc::new(size.finish())),
         ("numRecords", Arc::new(records.finish())),
         ("modificationTime", Arc::new(modified.finish())),
+        ("stats", Arc::new(stats.finish())),
     ])?;
     Ok(Output::rows(
         batch,

@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod catalog;
+mod chunked_write;
 mod delta_sql;
 mod describe;
 mod dml;
@@ -17,6 +18,7 @@ mod events_function;
 mod expectations;
 mod ipc;
 mod maintenance;
+mod optimize;
 mod provider;
 mod pruning;
 mod sequential;
@@ -244,6 +246,18 @@ impl Engine {
                     &sql_text::object_table_name(&table)?,
                     &predicate.to_string(),
                     &query.to_string(),
+                )
+                .await
+            }
+            DeltaStatement::Optimize {
+                table,
+                predicate,
+                zorder_by,
+            } => {
+                self.optimize(
+                    &sql_text::object_table_name(&table)?,
+                    predicate.as_deref(),
+                    &zorder_by,
                 )
                 .await
             }

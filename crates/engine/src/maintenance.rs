@@ -24,6 +24,15 @@ const AUTO_MERGE: &str = "spark.databricks.delta.schema.autoMerge.enabled";
 const SIMULATED_TIME: &str = "lakelab.simulated_time";
 const TXN_APP_ID: &str = "spark.databricks.delta.write.txnAppId";
 const TXN_VERSION: &str = "spark.databricks.delta.write.txnVersion";
+const MAX_RECORDS_PER_FILE: &str = "spark.sql.files.maxRecordsPerFile";
+const OPTIMIZE_MAX_FILE_SIZE: &str = "spark.databricks.delta.optimize.maxFileSize";
+
+/// Rows a write buffers before it writes a file when no
+/// `maxRecordsPerFile` is set: Spark writes a file per task; this bounds the
+/// memory a large CREATE TABLE … AS SELECT holds instead.
+pub(crate) const DEFAULT_RECORDS_PER_FILE: usize = 1_000_000;
+/// Delta's default target size of the files OPTIMIZE writes: 1 GiB.
+const DEFAULT_OPTIMIZE_FILE_SIZE: i64 = 1 << 30;
 
 /// The Delta settings of a session.
 #[derive(Debug, Clone)]
@@ -34,6 +43,10 @@ pub(crate) struct Settings {
     /// (`spark.databricks.delta.write.txnAppId` / `txnVersion`).
     pub txn_app_id: Option<String>,
     pub txn_version: Option<i64>,
+    /// Rows per data file a write produces at most (`spark.sql.files.maxRecordsPerFile`).
+    pub records_per_file: usize,
+    /// Bytes OPTIMIZE aims for per file (`spark.databricks.delta.optimize.maxFileSize`).
+    pub optimize_file_size: i64,
 }
 
 impl Default for Settings {
@@ -43,8 +56,17 @@ impl Default for Settings {
             auto_merge: false,
             txn_app_id: None,
             txn_version: None,
+            records_per_file: DEFAULT_RECORDS_PER_FILE,
+            optimize_file_size: DEFAULT_OPTIMIZE_FILE_SIZE,
         }
     }
+}
+
+/// A setting's whole-number value.
+fn number(key: &str, value: &str) -> Result<i64> {
+    value
+        .parse()
+        .map_err(|_| EngineError::Invalid(format!("{key} takes a whole number, not {value}")))
 }
 
 /// Hours in `interval 7 days` / `interval 168 hours` (a table property's form).
@@ -106,11 +128,28 @@ impl Engine {
             return Ok(Output::message(format!("{key} = {value}")));
         }
         if key.eq_ignore_ascii_case(TXN_VERSION) {
-            let version = value.parse().map_err(|_| {
-                EngineError::Invalid(format!("{key} takes a version number, not {value}"))
-            })?;
+            let version: i64 = number(key, value)?;
             self.settings.borrow_mut().txn_version = Some(version);
             return Ok(Output::message(format!("{key} = {version}")));
+        }
+        if key.eq_ignore_ascii_case(MAX_RECORDS_PER_FILE) {
+            // Spark's 0 (or less) means "no limit": here, the default chunk.
+            let rows: i64 = number(key, value)?;
+            self.settings.borrow_mut().records_per_file = usize::try_from(rows)
+                .ok()
+                .filter(|r| *r > 0)
+                .unwrap_or(DEFAULT_RECORDS_PER_FILE);
+            return Ok(Output::message(format!("{key} = {rows}")));
+        }
+        if key.eq_ignore_ascii_case(OPTIMIZE_MAX_FILE_SIZE) {
+            let bytes: i64 = number(key, value)?;
+            if bytes <= 0 {
+                return Err(EngineError::Invalid(format!(
+                    "{key} must be a positive number of bytes, not {value}"
+                )));
+            }
+            self.settings.borrow_mut().optimize_file_size = bytes;
+            return Ok(Output::message(format!("{key} = {bytes}")));
         }
         let on = match value.to_ascii_lowercase().as_str() {
             "true" => true,
@@ -129,7 +168,7 @@ impl Engine {
         } else {
             return Err(EngineError::Unsupported(format!(
                 "unknown setting {key}; Lakelab knows {RETENTION_CHECK}, {AUTO_MERGE}, {TXN_APP_ID}, \
-                 {TXN_VERSION} and {SIMULATED_TIME}"
+                 {TXN_VERSION}, {MAX_RECORDS_PER_FILE}, {OPTIMIZE_MAX_FILE_SIZE} and {SIMULATED_TIME}"
             )));
         }
         Ok(Output::message(format!("{key} = {on}")))

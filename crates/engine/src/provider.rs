@@ -38,17 +38,22 @@ pub struct ScanReport {
     pub version: i64,
     pub files_total: usize,
     pub files_read: usize,
+    /// Stored (Parquet) bytes of all files and of the files read.
+    pub bytes_total: i64,
+    pub bytes_read: i64,
 }
 
 impl fmt::Display for ScanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} v{}: read {} of {} files ({} skipped by partition values and min/max stats)",
+            "{} v{}: read {} of {} files, {} of {} bytes ({} files skipped by partition values and min/max stats)",
             self.table,
             self.version,
             self.files_read,
             self.files_total,
+            self.bytes_read,
+            self.bytes_total,
             self.files_total - self.files_read
         )
     }
@@ -135,6 +140,14 @@ impl TableProvider for DeltaProvider {
                 version: self.version,
                 files_total: self.files.len(),
                 files_read: keep.iter().filter(|k| **k).count(),
+                bytes_total: self.files.iter().map(|f| f.add.size).sum(),
+                bytes_read: self
+                    .files
+                    .iter()
+                    .zip(&keep)
+                    .filter(|(_, keep)| **keep)
+                    .map(|(f, _)| f.add.size)
+                    .sum(),
             });
         }
         let exec =

@@ -144,14 +144,13 @@ impl Engine {
                 Err(EngineError::TableExists(name))
             };
         }
-        let (schema, batches) = match (&create.query, create.columns.is_empty()) {
+        let (schema, plan) = match (&create.query, create.columns.is_empty()) {
             (Some(query), true) => {
-                let (schema, batches) = self
-                    .query_with_progress(&query.to_string(), progress)
-                    .await?;
-                (schema, batches)
+                let planned = self.planned_query(&query.to_string()).await?;
+                let schema: SchemaRef = Arc::new(planned.0.schema().as_arrow().clone());
+                (schema, Some(planned))
             }
-            (None, false) => (self.schema_of(&create.columns).await?, Vec::new()),
+            (None, false) => (self.schema_of(&create.columns).await?, None),
             (Some(_), false) => {
                 return Err(EngineError::Unsupported(
                     "CREATE TABLE with both a column list and AS SELECT: give one of them".into(),
@@ -188,8 +187,6 @@ impl Engine {
         }
         let (protocol, metadata) = Table::create_actions(&schema, &spec)?;
         let pending = Table::pending_snapshot(protocol.clone(), metadata.clone())?;
-        let rows = self.checked_rows(&pending, batches).await?;
-        let count = total_rows(&rows);
 
         let (table, read_version, removes) = match existing {
             Ok((table, current)) if create.or_replace => {
@@ -211,7 +208,13 @@ impl Engine {
                 (self.catalog.delta_table(&name), None, Vec::new())
             }
         };
-        let adds = table.write_files(&pending, &rows).await?;
+        let (adds, count) = match plan {
+            Some((plan, _travel)) => {
+                self.write_streamed(&table, &pending, plan, progress)
+                    .await?
+            }
+            None => (Vec::new(), 0),
+        };
         let operation = match (
             create.or_replace && read_version.is_some(),
             create.query.is_some(),
@@ -502,13 +505,7 @@ impl Engine {
         sql: &str,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let state = self.ctx.state();
-        let mut statement =
-            state.sql_to_statement(sql, &datafusion::common::config::Dialect::Databricks)?;
-        crate::spark_functions::rewrite(&mut statement).map_err(EngineError::Invalid)?;
-        let _travel = crate::time_travel::resolve(self, &mut statement).await?;
-        self.register_references(&statement).await?;
-        let plan = state.statement_to_plan(statement).await?;
+        let (plan, _travel) = self.planned_query(sql).await?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let batches = self.run_plan(plan, progress).await?;
         Ok((schema, batches))
