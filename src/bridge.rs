@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use lakelab_protocol::cdc::{CdcCommand, CdcView};
 use lakelab_protocol::late::{LateCommand, LateView};
-use lakelab_protocol::{Request, Response, TableInfo};
+use lakelab_protocol::{Request, Response, ScanInfo, TableInfo};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -43,7 +43,7 @@ pub struct ResultSet {
     /// From the click to the decoded result, as the user waits for it.
     pub total_ms: f64,
     /// What each Delta scan read and skipped.
-    pub scans: Vec<String>,
+    pub scans: Vec<ScanInfo>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +76,8 @@ pub struct EngineBridge {
     pub finished: RwSignal<u64>,
     /// Every script the console sent, oldest first (labs check what was run).
     pub ran: RwSignal<Vec<String>>,
+    /// The latest progress of any request: (request id, rows so far).
+    pub progress: RwSignal<(u64, u64)>,
     worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
     next_id: StoredValue<u64>,
     /// Answers awaited by background queries (labs, explorer), by request id.
@@ -107,6 +109,7 @@ impl EngineBridge {
             outcome: RwSignal::new(None),
             finished: RwSignal::new(0),
             ran: RwSignal::new(Vec::new()),
+            progress: RwSignal::new((0, 0)),
             worker: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
             waiting: StoredValue::new_local(Vec::new()),
@@ -164,11 +167,14 @@ impl EngineBridge {
                     startup_ms,
                 });
             }
-            Response::Progress { id, rows, .. } => self.running.update(|running| {
-                if let Some(r) = running.as_mut().filter(|r| r.id == id) {
-                    r.rows = rows;
-                }
-            }),
+            Response::Progress { id, rows, .. } => {
+                self.progress.set((id, rows));
+                self.running.update(|running| {
+                    if let Some(r) = running.as_mut().filter(|r| r.id == id) {
+                        r.rows = rows;
+                    }
+                })
+            }
             Response::Done {
                 id,
                 ipc,

@@ -83,7 +83,7 @@ pub fn SqlConsole(
                 );
                 for scan in &result.scans {
                     text.push_str(" · ");
-                    text.push_str(scan);
+                    text.push_str(&scan.text);
                 }
                 text
             }

@@ -8,6 +8,7 @@ mod grid;
 mod history;
 mod lab;
 mod late;
+mod query_lab;
 mod shell;
 mod transfer;
 

@@ -8,6 +8,7 @@ use crate::console::{SqlConsole, initial_sql};
 use crate::grid::thousands;
 use crate::lab::LabPage;
 use crate::late::LatePage;
+use crate::query_lab::QueryLabPage;
 
 /// The labs, in the order a candidate takes them. They arrive one by one;
 /// until then the navigation says so. A lab is built when `lakelab_labs`
@@ -30,6 +31,7 @@ enum Page {
     Lab(&'static str),
     Cdc,
     Late,
+    Query,
 }
 
 #[component]
@@ -78,6 +80,9 @@ pub fn App() -> impl IntoView {
                             }
                             None if *name == lakelab_labs::late_events::TITLE => {
                                 lab_link(lakelab_labs::late_events::ID, name, about, page, Page::Late)
+                            }
+                            None if *name == lakelab_labs::slow_query::TITLE => {
+                                lab_link(lakelab_labs::slow_query::ID, name, about, page, Page::Query)
                             }
                             Some(lab) => {
                                 let id = lab.id;
@@ -160,6 +165,7 @@ pub fn App() -> impl IntoView {
                     Page::Console => view! { <SqlConsole engine=engine sql=sql /> }.into_any(),
                     Page::Cdc => view! { <CdcPage engine=engine /> }.into_any(),
                     Page::Late => view! { <LatePage engine=engine /> }.into_any(),
+                    Page::Query => view! { <QueryLabPage engine=engine /> }.into_any(),
                     Page::Lab(id) => match lakelab_labs::by_id(id) {
                         Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),
                         None => view! { <p>"No such lab."</p> }.into_any(),

@@ -2,14 +2,16 @@
 //!
 //! - `serve [--dev]`   install what is missing, build, serve on 127.0.0.1
 //! - `test`            install what is missing, then every check and test suite
-//! - `bench`           Delta and CDC throughput, natively and in Chromium
-//! - `screenshot [lab|cdc|late] [F]`  screenshots of the built app (README)
+//! - `bench [spec [ROWS]]`  the shared spec (docs/benchmarks/), Delta and CDC
+//!   throughput, natively and in Chromium; `spec`: the spec only
+//! - `screenshot [lab|cdc|late|query] [F]`  screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
 //! Everything comes from crates.io, rustup and Debian's packages; nothing else
 //! is downloaded (trunk runs offline, with the wasm-bindgen CLI installed here).
 
 mod setup;
+mod spec_bench;
 mod tally;
 
 use std::path::{Path, PathBuf};
@@ -24,14 +26,19 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("serve") => serve(args.iter().any(|a| a == "--dev")),
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("spec") => {
+                setup::toolchain(setup::Needs::Browser).and_then(|()| spec_bench::run(args.get(2).map(String::as_str)))
+            }
+            _ => bench(),
+        },
         Some("screenshot") => match args.get(1).map(String::as_str) {
-            Some(lab @ ("lab" | "cdc" | "late")) => screenshot(Some(lab), args.get(2).map(PathBuf::from)),
+            Some(lab @ ("lab" | "cdc" | "late" | "query")) => screenshot(Some(lab), args.get(2).map(PathBuf::from)),
             _ => screenshot(None, args.get(1).map(PathBuf::from)),
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench | screenshot [lab|cdc|late] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS]] | screenshot [lab|cdc|late|query] [FILE] | setup"
                 .to_owned(),
         ),
     };
@@ -183,6 +190,7 @@ fn fixtures_dir() -> Result<PathBuf> {
 /// numbers; asserts nothing.
 fn bench() -> Result {
     setup::toolchain(setup::Needs::Browser)?;
+    spec_bench::run(None)?;
     // Delta throughput, then the CDC pipeline at 10,000 transactions per second.
     for (package, bench) in [
         ("lakelab-engine", "delta_throughput"),
@@ -210,7 +218,7 @@ fn bench() -> Result {
     Ok(())
 }
 
-/// The README's pictures: the console, or a lab (`lab`: corrupt load, `cdc`, `late`).
+/// The README's pictures: the console, or a lab (`lab`: corrupt load, `cdc`, `late`, `query`).
 fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
     setup::toolchain(setup::Needs::Browser)?;
     if !root().join("dist/index.html").is_file() {
@@ -219,6 +227,7 @@ fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
     let default = match lab {
         Some("lab") => "docs/lab-corrupt-load.png",
         Some("late") => "docs/lab-late-events.png",
+        Some("query") => "docs/lab-slow-query.png",
         Some(_) => "docs/lab-cdc.png",
         None => "docs/screenshot.png",
     };

@@ -29,7 +29,7 @@ pub async fn run(name: &str, lake: &PathBuf) -> Result<(), String> {
     let lab = lakelab_labs::by_id(name).ok_or_else(|| {
         let ids: Vec<&str> = lakelab_labs::all().iter().map(|l| l.id).collect();
         format!(
-            "no lab '{name}'; the labs are: cdc, late-events, {}",
+            "no lab '{name}'; the labs are: cdc, late-events, query, {}",
             ids.join(", ")
         )
     })?;

@@ -17,6 +17,7 @@ use lakelab_store::LocalStore;
 mod cdc;
 mod lab;
 mod late;
+mod query;
 
 #[derive(Parser)]
 #[command(
@@ -49,7 +50,7 @@ enum Command {
     /// Runs a lab headless: builds its world, then does every step with the
     /// model answer's SQL and checks it, as a candidate would.
     Lab {
-        /// The lab: `corrupt-load`, `cdc` or `late-events`.
+        /// The lab: `corrupt-load`, `cdc`, `late-events` or `query`.
         name: String,
         /// The lake folder to build the lab in.
         #[arg(long)]
@@ -58,6 +59,8 @@ enum Command {
         cdc: cdc::Options,
         #[command(flatten)]
         late: late::LateOptions,
+        #[command(flatten)]
+        query: query::QueryOptions,
     },
 }
 
@@ -93,7 +96,15 @@ fn main() -> ExitCode {
             lake,
             cdc,
             late,
+            ..
         } if name == "late-events" => runtime.block_on(late::run(&lake, late, cdc.seed, cdc.json)),
+        Command::Lab {
+            name,
+            lake,
+            cdc,
+            query,
+            ..
+        } if name == "query" => runtime.block_on(query::run(&lake, query, cdc.json)),
         Command::Lab { name, lake, .. } => runtime.block_on(lab::run(&name, &lake)),
     };
     match result {

@@ -384,6 +384,20 @@ impl Catalog {
             .retain(|key, _| !paths.contains(key.split('\n').next().unwrap_or_default()));
     }
 
+    /// Forgets the rows of `name` held in memory (Spark's `UNCACHE TABLE`):
+    /// its next reader reads its files from storage again.
+    pub(crate) fn uncache(&self, ctx: &SessionContext, name: &str) -> Result<()> {
+        let prefix = format!("{}/", self.folder(name));
+        self.files
+            .borrow_mut()
+            .retain(|k, _| !k.starts_with(&prefix));
+        ctx.deregister_table(reference(name))?;
+        if let Some(Entry::Ready { registered, .. }) = self.tables.borrow_mut().get_mut(name) {
+            *registered = false;
+        }
+        Ok(())
+    }
+
     /// Deletes every file of `name`.
     pub(crate) async fn drop_files(&self, name: &str) -> Result<()> {
         let prefix = format!("{}/", self.folder(name));

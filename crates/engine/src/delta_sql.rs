@@ -139,6 +139,11 @@ pub(crate) enum DeltaStatement {
         predicate: Option<Box<Expr>>,
         zorder_by: Vec<Ident>,
     },
+    /// `UNCACHE TABLE [IF EXISTS] t`: frees the rows held in memory.
+    Uncache {
+        table: ObjectName,
+        if_exists: bool,
+    },
     /// `SET spark.… = value`: a Delta session setting.
     Set {
         key: String,
@@ -246,6 +251,12 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             table,
             retain_hours,
             dry_run,
+        }
+    } else if words(&mut p, &["UNCACHE", "TABLE"]) {
+        let if_exists = words(&mut p, &["IF", "EXISTS"]);
+        DeltaStatement::Uncache {
+            table: p.parse_object_name(false)?,
+            if_exists,
         }
     } else if word(&mut p, "OPTIMIZE") {
         let table = p.parse_object_name(false)?;
@@ -606,6 +617,13 @@ mod tests {
             Some(DeltaStatement::Optimize { predicate: None, zorder_by, .. }) if zorder_by.len() == 1
         ));
         assert!(parse("OPTIMIZE events ZORDER BY (user_id").is_err());
+        assert!(matches!(
+            parse("UNCACHE TABLE IF EXISTS events").unwrap(),
+            Some(DeltaStatement::Uncache {
+                if_exists: true,
+                ..
+            })
+        ));
         assert!(parse("SELECT 1").unwrap().is_none());
         assert!(parse("CREATE VIEW v AS SELECT 1").unwrap().is_none());
         assert!(parse("RESTORE TABLE t TO 3").is_err());

@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod analyze;
 mod catalog;
 mod chunked_write;
 mod delta_sql;
@@ -261,6 +262,22 @@ impl Engine {
                 )
                 .await
             }
+            DeltaStatement::Uncache { table, if_exists } => {
+                let name = sql_text::object_table_name(&table)?;
+                if !self.catalog.contains(&name) {
+                    return if if_exists {
+                        Ok(Output::message(format!(
+                            "no table {name}; nothing uncached"
+                        )))
+                    } else {
+                        Err(EngineError::NoSuchTable(name))
+                    };
+                }
+                self.catalog.uncache(&self.ctx, &name)?;
+                Ok(Output::message(format!(
+                    "uncached {name}: its rows are read from storage again"
+                )))
+            }
             DeltaStatement::Set { key, value } => self.set(&key, &value),
             DeltaStatement::AddExpectation {
                 table,
@@ -411,6 +428,7 @@ impl Engine {
                 "{} is not supported here",
                 dml.op
             ))),
+            LogicalPlan::Analyze(analyze) => self.explain_analyze(&analyze, progress).await,
             plan => {
                 let explain = matches!(plan, LogicalPlan::Explain(_));
                 let schema = Arc::new(plan.schema().as_arrow().clone());

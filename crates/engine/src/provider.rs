@@ -32,7 +32,7 @@ pub(crate) struct LoadedFile {
 }
 
 /// What a scan read and skipped: shown by EXPLAIN and the UI.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanReport {
     pub table: String,
     pub version: i64,

@@ -76,6 +76,7 @@ async fn writes_cut_files_at_max_records_per_file_and_partitions_prune_them() {
     let (read, total) = files_read(&engine, &q3.replace("{}", "by_date")).await;
     assert_eq!(read, 1, "one day is one partition");
     assert!(total >= 90, "{total}");
+    run(&engine, "UNCACHE TABLE by_date").await;
     let exact = int(&run(&engine, &q3.replace("{}", "by_date")).await, 0);
     assert_eq!(
         exact,
@@ -214,5 +215,25 @@ async fn z_order_refuses_partition_columns_and_columns_without_stats() {
     assert_eq!(
         history.batches.iter().map(|b| b.num_rows()).sum::<usize>(),
         1
+    );
+}
+
+#[tokio::test]
+async fn explain_analyze_runs_the_query_and_shows_metrics_and_skipping() {
+    let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
+    events(&engine, "events", true, 50_000).await;
+    let out = run(
+        &engine,
+        "EXPLAIN ANALYZE SELECT count(DISTINCT user_id) FROM events WHERE date = DATE '2024-03-15'",
+    )
+    .await;
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&out.batches)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("Plan with Metrics"), "{text}");
+    assert!(text.contains("output_rows="), "{text}");
+    assert!(
+        text.contains("DeltaScan: events v0: read 1 of 90 files"),
+        "{text}"
     );
 }

@@ -9,6 +9,7 @@ pub mod cdc;
 pub mod corrupt_load;
 pub mod late_events;
 mod random;
+pub mod slow_query;
 
 /// How a step knows the candidate did it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,8 +69,8 @@ pub enum Response {
         /// Milliseconds spent in the engine, measured in the worker.
         engine_ms: f64,
         tables: Vec<TableInfo>,
-        /// What each Delta scan read and skipped, e.g. "read 2 of 6 files".
-        scans: Vec<String>,
+        /// What each Delta scan read and skipped.
+        scans: Vec<ScanInfo>,
     },
     /// An exported table.
     Exported {
@@ -95,6 +95,19 @@ pub enum Response {
     },
     /// A statement that failed; nothing was changed.
     Failed { id: u64, message: String },
+}
+
+/// What one Delta scan of a statement read and skipped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanInfo {
+    pub table: String,
+    pub files_total: u64,
+    pub files_read: u64,
+    /// Stored (Parquet) bytes of all the files, and of the files read.
+    pub bytes_total: i64,
+    pub bytes_read: i64,
+    /// The engine's one-line account, e.g. "events v3: read 2 of 6 files, …".
+    pub text: String,
 }
 
 /// One persisted table as the catalog sees it.

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use futures::StreamExt;
 use futures::channel::mpsc;
 use lakelab_engine::{Engine, EngineError, Output, Progress, split_statements, to_ipc};
-use lakelab_protocol::{Request, Response, TableInfo};
+use lakelab_protocol::{Request, Response, ScanInfo, TableInfo};
 use lakelab_store::{MemoryStore, OpfsStore, Store};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -254,7 +254,18 @@ fn done(
             message: output.message,
             engine_ms,
             tables: table_infos(engine),
-            scans: output.scans.iter().map(|s| s.to_string()).collect(),
+            scans: output
+                .scans
+                .iter()
+                .map(|s| ScanInfo {
+                    table: s.table.clone(),
+                    files_total: s.files_total as u64,
+                    files_read: s.files_read as u64,
+                    bytes_total: s.bytes_total,
+                    bytes_read: s.bytes_read,
+                    text: s.to_string(),
+                })
+                .collect(),
         },
         Err(e) => Response::Failed {
             id,

@@ -513,3 +513,38 @@ pub async fn run_late_lab(app: &App) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// The slow-query lab's state (`data-state` of its status line) and rungs measured.
+async fn query_lab_state(app: &App) -> Result<(String, usize)> {
+    let state = app
+        .attr("#query-status", "data-state")
+        .await?
+        .unwrap_or_default();
+    let rungs = app
+        .attr("#query-status", "data-rungs")
+        .await?
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if state == "failed" {
+        return Err(app.text("#query-status").await?.into());
+    }
+    Ok((state, rungs))
+}
+
+/// The slow-query lab as a candidate drives it: the smallest size,
+/// generated, then the whole ladder climbed.
+pub async fn run_query_lab(app: &App) -> Result<()> {
+    app.click("#nav-lab-slow-query").await?;
+    choose(app, "#query-size", "0").await?;
+    app.click("#query-generate").await?;
+    app.wait_for("the events table", LAB_SETUP, || async {
+        Ok(Some(query_lab_state(app).await?).filter(|(s, _)| s == "generated"))
+    })
+    .await?;
+    app.click("#query-ladder").await?;
+    app.wait_for("the ladder", LAB_SETUP, || async {
+        Ok(Some(query_lab_state(app).await?).filter(|(s, n)| s == "generated" && *n == 5))
+    })
+    .await?;
+    Ok(())
+}

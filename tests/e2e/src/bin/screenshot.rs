@@ -31,6 +31,13 @@ async fn main() -> Result<()> {
             .map_or_else(|| PathBuf::from("docs/lab-late-events.png"), PathBuf::from);
         return late(&path).await;
     }
+    if args.first().map(String::as_str) == Some("query") {
+        args.remove(0);
+        let path = args
+            .first()
+            .map_or_else(|| PathBuf::from("docs/lab-slow-query.png"), PathBuf::from);
+        return query(&path).await;
+    }
     if args.first().map(String::as_str) == Some("lab") {
         args.remove(0);
         let path = args
@@ -112,6 +119,23 @@ async fn late(path: &std::path::Path) -> Result<()> {
     app.client.set_window_size(1440, 1500).await?;
     app.wait_ready().await?;
     lakelab_e2e::run_late_lab(&app).await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("saved {}", path.display());
+    app.close().await
+}
+
+/// The slow-query lab with the ladder climbed and one rung's plan open.
+async fn query(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1400).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::run_query_lab(&app).await?;
+    app.click("#rung-zordered button.plan").await?;
+    app.wait_for("the plan", lakelab_e2e::STATEMENT, || async {
+        app.try_find("#query-plan").await
+    })
+    .await?;
     app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
     app.screenshot(path).await?;
     println!("saved {}", path.display());
