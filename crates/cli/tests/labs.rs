@@ -108,7 +108,7 @@ fn an_unknown_lab_is_named() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("the labs are: cdc, late-events, corrupt-load"),
+        err.contains("the labs are: cdc, late-events, query, corrupt-load"),
         "{err}"
     );
 }
@@ -151,4 +151,43 @@ fn the_late_events_lab_runs_headless() {
     assert!(!refused.status.success());
     let text = String::from_utf8_lossy(&refused.stdout);
     assert!(text.contains("Append output mode not supported"), "{text}");
+}
+
+/// `lakelab lab query`: the ladder's JSON line, rung by rung; a size that
+/// cannot fit is refused before anything is written.
+#[test]
+fn the_slow_query_lab_runs_headless() {
+    let lake = tempfile::tempdir().unwrap();
+    let run = |rows: &str| {
+        Command::new(env!("CARGO_BIN_EXE_lakelab"))
+            .args(["lab", "query", "--rows", rows, "--json", "--lake"])
+            .arg(lake.path())
+            .output()
+            .unwrap()
+    };
+    let out = run("200000");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    let step = |id: &str| steps.iter().find(|s| s["step"] == id).unwrap().clone();
+    let checksum = step("baseline")["checksum"].as_i64().unwrap();
+    for id in ["baseline", "partitioned", "zordered", "preaggregated"] {
+        let s = step(id);
+        assert_eq!(s["relative_error"].as_f64(), Some(0.0), "{s}");
+        assert_eq!(s["checksum"].as_i64(), Some(checksum), "{s}");
+        assert!(s["ms"].as_f64().unwrap() > 0.0, "{s}");
+    }
+    let approx = step("approx")["relative_error"].as_f64().unwrap();
+    assert!(approx > 0.0 && approx < 0.05, "{approx}");
+    let files = |id: &str, key: &str| step(id)[key].as_u64().unwrap();
+    assert!(files("zordered", "probe_files_read") < files("partitioned", "probe_files_read"));
+    assert!(files("zordered", "files_total") < files("partitioned", "files_total"));
+    assert!(files("partitioned", "files_read") < files("partitioned", "files_total"));
+    assert!(lake.path().join("daily_user_metrics/_delta_log").is_dir());
+
+    let refused = run("100000000000");
+    assert!(!refused.status.success());
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert!(text.contains("choose at most"), "{text}");
 }

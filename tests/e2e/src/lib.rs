@@ -531,11 +531,11 @@ async fn query_lab_state(app: &App) -> Result<(String, usize)> {
     Ok((state, rungs))
 }
 
-/// The slow-query lab as a candidate drives it: the smallest size,
-/// generated, then the whole ladder climbed.
-pub async fn run_query_lab(app: &App) -> Result<()> {
+/// The slow-query lab as a candidate drives it: a size (its position on
+/// the slider, 0 the smallest), generated, then the whole ladder climbed.
+pub async fn run_query_lab(app: &App, size: usize) -> Result<()> {
     app.click("#nav-lab-slow-query").await?;
-    choose(app, "#query-size", "0").await?;
+    choose(app, "#query-size", &size.to_string()).await?;
     app.click("#query-generate").await?;
     app.wait_for("the events table", LAB_SETUP, || async {
         Ok(Some(query_lab_state(app).await?).filter(|(s, _)| s == "generated"))

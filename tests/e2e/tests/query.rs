@@ -17,7 +17,7 @@ async fn rung(app: &App, id: &str, attr: &str) -> Result<f64> {
 async fn the_slow_query_lab_climbs_the_ladder() -> Result<()> {
     let app = App::start().await?;
     app.wait_ready().await?;
-    if let Err(e) = run_query_lab(&app).await {
+    if let Err(e) = run_query_lab(&app, 0).await {
         let path = std::env::temp_dir().join("lakelab-query-failure.png");
         app.screenshot(&path).await?;
         return Err(format!("{e} (screenshot: {})", path.display()).into());

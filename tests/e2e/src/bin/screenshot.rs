@@ -36,7 +36,9 @@ async fn main() -> Result<()> {
         let path = args
             .first()
             .map_or_else(|| PathBuf::from("docs/lab-slow-query.png"), PathBuf::from);
-        return query(&path).await;
+        // An optional size: the slider position (0: 1M rows … 4: 20M rows).
+        let size = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        return query(&path, size).await;
     }
     if args.first().map(String::as_str) == Some("lab") {
         args.remove(0);
@@ -126,11 +128,11 @@ async fn late(path: &std::path::Path) -> Result<()> {
 }
 
 /// The slow-query lab with the ladder climbed and one rung's plan open.
-async fn query(path: &std::path::Path) -> Result<()> {
+async fn query(path: &std::path::Path, size: usize) -> Result<()> {
     let app = App::start().await?;
     app.client.set_window_size(1440, 1400).await?;
     app.wait_ready().await?;
-    lakelab_e2e::run_query_lab(&app).await?;
+    lakelab_e2e::run_query_lab(&app, size).await?;
     app.click("#rung-zordered button.plan").await?;
     app.wait_for("the plan", lakelab_e2e::STATEMENT, || async {
         app.try_find("#query-plan").await
