@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use lakelab_labs::slow_query::{
-    self, Accuracy, Day, MODEL_ANSWER, Measured, PROMPTS, SIZES, STORY, Scaling, Step, TITLE,
+    self, Accuracy, Day, MODEL_ANSWER, PROMPTS, SIZES, STORY, Scaling, Step, TITLE,
 };
 use lakelab_protocol::ScanInfo;
 use leptos::prelude::*;
@@ -118,13 +118,7 @@ fn plan_text(result: &ResultSet) -> String {
 }
 
 fn extrapolated(rung: &Rung) -> f64 {
-    slow_query::extrapolate(
-        rung.step.scales_with,
-        Measured {
-            millis: rung.ms,
-            table_bytes: rung.scan.bytes_total,
-        },
-    )
+    slow_query::extrapolate(rung.step.scales_with, rung.ms, rung.scan.bytes_total)
 }
 
 #[component]

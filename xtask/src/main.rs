@@ -197,25 +197,28 @@ fn bench() -> Result {
         ("lakelab-stream", "cdc_throughput"),
     ] {
         run("cargo", &["bench", "-p", package, "--bench", bench])?;
-        run(
-            "cargo",
-            &[
-                "test",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-                "-p",
-                package,
-                "--features",
-                "browser-bench",
-                "--test",
-                "browser_bench",
-                "--",
-                "--nocapture",
-            ],
-        )?;
+        run("cargo", &browser_bench(package, "browser_bench"))?;
     }
     Ok(())
+}
+
+/// `cargo` arguments that run a package's browser benchmark (a wasm test
+/// built with the `browser-bench` feature) in headless Chromium.
+pub fn browser_bench<'a>(package: &'a str, test: &'a str) -> [&'a str; 12] {
+    [
+        "test",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        package,
+        "--features",
+        "browser-bench",
+        "--test",
+        test,
+        "--",
+        "--nocapture",
+    ]
 }
 
 /// The README's pictures: the console, or a lab (`lab`: corrupt load, `cdc`, `late`, `query`).

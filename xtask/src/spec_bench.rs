@@ -153,20 +153,7 @@ pub fn run(rows: Option<&str>) -> Result {
     )?;
     results.extend(capture(
         "cargo",
-        &[
-            "test",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "lakelab-engine",
-            "--features",
-            "browser-bench",
-            "--test",
-            "browser_spec_bench",
-            "--",
-            "--nocapture",
-        ],
+        &crate::browser_bench("lakelab-engine", "browser_spec_bench"),
     )?);
     let date = first_line("date", &["-u", "+%Y-%m-%d"]);
     let machine = machine();

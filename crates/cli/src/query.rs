@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use lakelab_engine::{Engine, Output, ScanReport};
-use lakelab_labs::slow_query::{self, Accuracy, Day, Measured, Step};
+use lakelab_labs::slow_query::{self, Accuracy, Day, Step};
 use serde_json::json;
 
 /// The options of `lakelab lab query` (`--json` is shared).
@@ -114,13 +114,7 @@ pub async fn run(lake: &PathBuf, o: QueryOptions, json: bool) -> Result<(), Stri
 }
 
 fn extrapolated(rung: &Rung) -> f64 {
-    slow_query::extrapolate(
-        rung.step.scales_with,
-        Measured {
-            millis: rung.ms,
-            table_bytes: rung.scan.bytes_total,
-        },
-    )
+    slow_query::extrapolate(rung.step.scales_with, rung.ms, rung.scan.bytes_total)
 }
 
 fn describe(r: &Rung) -> String {

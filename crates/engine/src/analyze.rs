@@ -12,6 +12,7 @@ use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::physical_plan::display::DisplayableExecutionPlan;
 use futures::StreamExt;
 
+use crate::sequential::in_turn;
 use crate::{Engine, Output, Progress, Result, describe};
 
 impl Engine {
@@ -23,32 +24,26 @@ impl Engine {
         let state = self.ctx.state();
         let plan = state.create_physical_plan(&analyze.input).await?;
         let task = self.ctx.task_ctx();
-        let mut seen = Progress::default();
-        for partition in 0..plan.output_partitioning().partition_count() {
-            let mut stream = plan.execute(partition, task.clone())?;
-            while let Some(batch) = stream.next().await {
-                seen.rows += batch?.num_rows() as u64;
-                seen.batches += 1;
-                progress(seen);
-            }
+        let partitions = (0..plan.output_partitioning().partition_count())
+            .map(|p| plan.execute(p, task.clone()))
+            .collect::<datafusion::common::Result<Vec<_>>>()?;
+        // The rows are counted into the metrics, then dropped.
+        let mut batches = in_turn(partitions, progress);
+        while let Some(batch) = batches.next().await {
+            batch?;
         }
         let text = DisplayableExecutionPlan::with_metrics(plan.as_ref())
             .indent(true)
             .to_string();
         let schema = Arc::new(analyze.schema.as_arrow().clone());
-        let mut batches = vec![RecordBatch::try_new(
+        let mut rows = vec![RecordBatch::try_new(
             schema.clone(),
             vec![
                 Arc::new(StringArray::from(vec!["Plan with Metrics"])),
                 Arc::new(StringArray::from(vec![text])),
             ],
         )?];
-        batches.extend(describe::scan_rows(&schema, &self.catalog.reports)?);
-        Ok(Output {
-            schema,
-            batches,
-            message: None,
-            scans: Vec::new(),
-        })
+        rows.extend(describe::scan_rows(&schema, &self.catalog.reports)?);
+        Ok(Output::batches(schema, rows))
     }
 }

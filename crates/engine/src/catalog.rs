@@ -387,10 +387,7 @@ impl Catalog {
     /// Forgets the rows of `name` held in memory (Spark's `UNCACHE TABLE`):
     /// its next reader reads its files from storage again.
     pub(crate) fn uncache(&self, ctx: &SessionContext, name: &str) -> Result<()> {
-        let prefix = format!("{}/", self.folder(name));
-        self.files
-            .borrow_mut()
-            .retain(|k, _| !k.starts_with(&prefix));
+        self.forget_rows(name);
         ctx.deregister_table(reference(name))?;
         if let Some(Entry::Ready { registered, .. }) = self.tables.borrow_mut().get_mut(name) {
             *registered = false;
@@ -404,10 +401,16 @@ impl Catalog {
         for meta in self.store.list(&prefix).await? {
             self.store.delete(&meta.path).await?;
         }
+        self.forget_rows(name);
+        Ok(())
+    }
+
+    /// Drops the cached rows of every file of `name`.
+    fn forget_rows(&self, name: &str) {
+        let prefix = format!("{}/", self.folder(name));
         self.files
             .borrow_mut()
             .retain(|k, _| !k.starts_with(&prefix));
-        Ok(())
     }
 }
 

@@ -7,8 +7,8 @@ use datafusion::logical_expr::LogicalPlan;
 use futures::StreamExt;
 use lakelab_delta::{Add, Snapshot, Table};
 
-use crate::temporary::TemporaryTables;
-use crate::{Engine, EngineError, Progress, Result};
+use crate::sequential::in_turn;
+use crate::{Engine, Progress, Result};
 
 /// Rows not yet written.
 #[derive(Default)]
@@ -18,22 +18,6 @@ struct Chunk {
 }
 
 impl Engine {
-    /// The logical plan of a query, with the time-travel views it reads
-    /// (kept registered while the returned guard lives).
-    pub(crate) async fn planned_query(
-        &self,
-        sql: &str,
-    ) -> Result<(LogicalPlan, TemporaryTables<'_>)> {
-        let state = self.ctx.state();
-        let mut statement =
-            state.sql_to_statement(sql, &datafusion::common::config::Dialect::Databricks)?;
-        crate::spark_functions::rewrite(&mut statement).map_err(EngineError::Invalid)?;
-        let travel = crate::time_travel::resolve(self, &mut statement).await?;
-        self.register_references(&statement).await?;
-        let plan = state.statement_to_plan(statement).await?;
-        Ok((plan, travel))
-    }
-
     /// Runs `plan` and writes its rows as files of `snapshot`'s table,
     /// checked against its constraints; returns the files and the row count.
     /// Nothing is committed: on failure the files are unreferenced garbage.
@@ -45,31 +29,20 @@ impl Engine {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Vec<Add>, i64)> {
         let limit = self.settings.borrow().records_per_file;
-        let streams = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await?
-            .execute_stream_partitioned()
-            .await?;
+        let mut batches = in_turn(self.partitions(plan).await?, progress);
         let mut adds = Vec::new();
         let mut written = 0i64;
         let mut chunk = Chunk::default();
-        let mut seen = Progress::default();
-        for mut stream in streams {
-            while let Some(batch) = stream.next().await {
-                let mut batch = batch?;
-                seen.rows += batch.num_rows() as u64;
-                seen.batches += 1;
-                progress(seen);
-                while batch.num_rows() > 0 {
-                    let take = (limit - chunk.rows).min(batch.num_rows());
-                    chunk.batches.push(batch.slice(0, take));
-                    chunk.rows += take;
-                    batch = batch.slice(take, batch.num_rows() - take);
-                    if chunk.rows == limit {
-                        let full = std::mem::take(&mut chunk);
-                        written += self.write_chunk(table, snapshot, full, &mut adds).await?;
-                    }
+        while let Some(batch) = batches.next().await {
+            let mut batch = batch?;
+            while batch.num_rows() > 0 {
+                let take = (limit - chunk.rows).min(batch.num_rows());
+                chunk.batches.push(batch.slice(0, take));
+                chunk.rows += take;
+                batch = batch.slice(take, batch.num_rows() - take);
+                if chunk.rows == limit {
+                    let full = std::mem::take(&mut chunk);
+                    written += self.write_chunk(table, snapshot, full, &mut adds).await?;
                 }
             }
         }

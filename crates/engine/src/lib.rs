@@ -38,10 +38,11 @@ use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::config::Dialect;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{DdlStatement, DmlStatement, LogicalPlan, WriteOp};
+use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement;
-use futures::StreamExt;
+use futures::TryStreamExt;
 use lakelab_store::Store;
 
 pub use catalog::TableSummary;
@@ -77,6 +78,15 @@ impl Output {
             schema: batch.schema(),
             batches: vec![batch],
             message: Some(message),
+            scans: Vec::new(),
+        }
+    }
+
+    pub(crate) fn batches(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        Output {
+            schema,
+            batches,
+            message: None,
             scans: Vec::new(),
         }
     }
@@ -436,12 +446,7 @@ impl Engine {
                 if explain {
                     batches.extend(describe::scan_rows(&schema, &self.catalog.reports)?);
                 }
-                Ok(Output {
-                    schema,
-                    batches,
-                    message: None,
-                    scans: Vec::new(),
-                })
+                Ok(Output::batches(schema, batches))
             }
         }
     }
@@ -457,26 +462,37 @@ impl Engine {
         plan: LogicalPlan,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Vec<RecordBatch>> {
-        // Partitions are read one after another: merging them concurrently
-        // would spawn tasks, and the browser has no runtime for them.
-        let streams = self
+        sequential::in_turn(self.partitions(plan).await?, progress)
+            .try_collect()
+            .await
+    }
+
+    /// A plan's output partitions, to be read with [`sequential::in_turn`].
+    pub(crate) async fn partitions(
+        &self,
+        plan: LogicalPlan,
+    ) -> Result<Vec<SendableRecordBatchStream>> {
+        Ok(self
             .ctx
             .execute_logical_plan(plan)
             .await?
             .execute_stream_partitioned()
-            .await?;
-        let mut batches = Vec::new();
-        let mut seen = Progress::default();
-        for mut stream in streams {
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                seen.rows += batch.num_rows() as u64;
-                seen.batches += 1;
-                progress(seen);
-                batches.push(batch);
-            }
-        }
-        Ok(batches)
+            .await?)
+    }
+
+    /// The logical plan of a query, with the time-travel views it reads
+    /// (kept registered while the returned guard lives).
+    pub(crate) async fn planned_query(
+        &self,
+        sql: &str,
+    ) -> Result<(LogicalPlan, temporary::TemporaryTables<'_>)> {
+        let state = self.ctx.state();
+        let mut statement = state.sql_to_statement(sql, &Dialect::Databricks)?;
+        spark_functions::rewrite(&mut statement).map_err(EngineError::Invalid)?;
+        let travel = time_travel::resolve(self, &mut statement).await?;
+        self.register_references(&statement).await?;
+        let plan = state.statement_to_plan(statement).await?;
+        Ok((plan, travel))
     }
 }
 

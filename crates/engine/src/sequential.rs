@@ -2,7 +2,8 @@
 //! `CoalescePartitionsExec` by spawning one tokio task per partition, and in
 //! the browser there is no tokio runtime: a UNION ALL under an aggregate
 //! would crash the worker. This rule swaps each such node for one that reads
-//! the partitions one after another, on the caller's task.
+//! the partitions one after another, on the caller's task; and the
+//! engine reads a plan's output partitions in turn, with [`in_turn`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -135,4 +136,20 @@ impl ExecutionPlan for SequentialCoalesceExec {
             batches,
         )))
     }
+}
+
+/// Every stream's batches, one partition after another (merging them
+/// concurrently would spawn tasks), each reported to `progress` as it comes.
+pub(crate) fn in_turn<'a>(
+    streams: Vec<SendableRecordBatchStream>,
+    progress: &'a mut dyn FnMut(crate::Progress),
+) -> impl futures::Stream<Item = crate::Result<datafusion::arrow::array::RecordBatch>> + 'a {
+    let mut seen = crate::Progress::default();
+    futures::stream::iter(streams).flatten().map(move |batch| {
+        let batch = batch?;
+        seen.rows += batch.num_rows() as u64;
+        seen.batches += 1;
+        progress(seen);
+        Ok(batch)
+    })
 }

@@ -292,28 +292,18 @@ pub fn compare(exact: &[Day], answer: &[Day]) -> Accuracy {
     }
 }
 
-/// A measured rung, as the extrapolation needs it.
-#[derive(Debug, Clone, Copy)]
-pub struct Measured {
-    pub millis: f64,
-    /// Stored bytes of the table the rung queried.
-    pub table_bytes: i64,
-}
-
-/// The measured time scaled to the scenario's 10 TB on [`SCENARIO_CORES`]
-/// cores, in seconds. Scan-bound rungs grow with the table: the same
-/// fraction of 10 TB read at this run's bytes per millisecond; a
-/// pre-aggregate's read is a row per day whatever the size.
+/// A rung's `millis`, measured on a table of `table_bytes` stored bytes,
+/// scaled to the scenario's 10 TB on [`SCENARIO_CORES`] cores, in seconds.
+/// Scan-bound rungs grow with the table: the same fraction of 10 TB read at
+/// this run's bytes per millisecond; a pre-aggregate's read is a row per
+/// day whatever the size.
 /// A model, not a measurement: it ignores shuffles, skew and caching.
-pub fn extrapolate(step: Scaling, m: Measured) -> f64 {
+pub fn extrapolate(step: Scaling, millis: f64, table_bytes: i64) -> f64 {
     match step {
-        Scaling::Days => m.millis / 1000.0,
+        Scaling::Days => millis / 1000.0,
+        Scaling::BytesRead if table_bytes <= 0 => f64::NAN,
         Scaling::BytesRead => {
-            if m.table_bytes <= 0 {
-                return f64::NAN;
-            }
-            let scale = SCENARIO_BYTES / m.table_bytes as f64;
-            m.millis / 1000.0 * scale / SCENARIO_CORES
+            millis / 1000.0 * (SCENARIO_BYTES / table_bytes as f64) / SCENARIO_CORES
         }
     }
 }
@@ -425,13 +415,9 @@ mod tests {
 
     #[test]
     fn extrapolation_scales_scans_with_bytes_and_pre_aggregates_not_at_all() {
-        let m = Measured {
-            millis: 1000.0,
-            table_bytes: 100_000_000,
-        };
-        let scan = extrapolate(Scaling::BytesRead, m);
+        let scan = extrapolate(Scaling::BytesRead, 1000.0, 100_000_000);
         assert!((scan - 1e5 / SCENARIO_CORES).abs() < 1e-6);
-        assert_eq!(extrapolate(Scaling::Days, m), 1.0);
+        assert_eq!(extrapolate(Scaling::Days, 1000.0, 100_000_000), 1.0);
         assert_eq!(human_seconds(7200.0), "2.0 h");
         assert_eq!(human_seconds(0.25), "250 ms");
     }
