@@ -66,28 +66,7 @@ pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
                     field.name()
                 )));
             }
-            Some(i) => {
-                let column = batch.column(i);
-                if column.data_type() == field.data_type() {
-                    column.clone()
-                } else if can_cast_types(column.data_type(), field.data_type()) {
-                    cast_column(column, field.data_type(), &STRICT).map_err(|e| {
-                        DeltaError::SchemaMismatch(format!(
-                            "column '{}' ({}) does not fit the table's type {}: {e}",
-                            field.name(),
-                            column.data_type(),
-                            field.data_type()
-                        ))
-                    })?
-                } else {
-                    return Err(DeltaError::SchemaMismatch(format!(
-                        "column '{}' is {} and cannot be written to the table's {}",
-                        field.name(),
-                        column.data_type(),
-                        field.data_type()
-                    )));
-                }
-            }
+            Some(i) => fit(batch.column(i), field)?,
         };
         if !field.is_nullable() && column.null_count() > 0 {
             return Err(DeltaError::NotNullViolated(field.name().clone()));
@@ -95,6 +74,30 @@ pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
         columns.push(column);
     }
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// `column` as the type of the table's `field`, or why it cannot be: a
+/// value that does not fit fails rather than becoming null.
+pub fn fit(column: &ArrayRef, field: &Field) -> Result<ArrayRef> {
+    if column.data_type() == field.data_type() {
+        Ok(column.clone())
+    } else if can_cast_types(column.data_type(), field.data_type()) {
+        cast_column(column, field.data_type(), &STRICT).map_err(|e| {
+            DeltaError::SchemaMismatch(format!(
+                "column '{}' ({}) does not fit the table's type {}: {e}",
+                field.name(),
+                column.data_type(),
+                field.data_type()
+            ))
+        })
+    } else {
+        Err(DeltaError::SchemaMismatch(format!(
+            "column '{}' is {} and cannot be written to the table's {}",
+            field.name(),
+            column.data_type(),
+            field.data_type()
+        )))
+    }
 }
 
 /// Arrow's cast, except between timestamps: a time zone is a label on the

@@ -6,14 +6,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, AsArray, BooleanArray, RecordBatch, UInt32Array, UInt64Array,
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, UInt32Array, UInt64Array,
 };
-use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::compute::kernels::cmp::eq;
+use datafusion::arrow::compute::kernels::zip::zip;
+use datafusion::arrow::compute::{and, filter_record_batch, is_null, not, nullif};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt32Type, UInt64Type};
 use datafusion::catalog::MemTable;
 use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, Delete, FromTable, Ident, TableFactor, TableWithJoins, Update,
 };
+use lakelab_delta::data::fit;
 use lakelab_delta::{Action, Add, Commit, Remove, Snapshot, Table, now_ms};
 use serde_json::json;
 
@@ -457,9 +460,11 @@ impl Engine {
             }
         }
 
-        // One query joins both sides and computes every output column for
-        // either outcome; the rows to write are picked from it below. (Small
-        // MERGEs, as a CDC batch makes, spend most of their time planning.)
+        // One query joins both sides and computes each clause's choice and
+        // every value a clause may write; `Picks` then assembles the output
+        // columns. (Small MERGEs, as a CDC batch makes, spend most of their
+        // time planning, and a CASE per column made DataFusion's physical
+        // optimizer rebuild large expressions over and over.)
         let columns: Vec<String> = provider
             .schema
             .fields()
@@ -472,9 +477,13 @@ impl Engine {
             format!("{action} AS {ACTION}"),
             format!("{insert} AS {INSERT}"),
         ];
+        let mut picks = Vec::with_capacity(columns.len());
         for column in &columns {
-            let kept = format!("{}.{}", quote(&t), quote(column));
-            let mut updates = String::new();
+            let mut pick = Pick {
+                kept: projection.len(),
+                ..Pick::default()
+            };
+            projection.push(format!("{}.{}", quote(&t), quote(column)));
             for (i, clause) in &matched {
                 let MergeClause::Update { assignments, .. } = clause else {
                     continue;
@@ -489,18 +498,9 @@ impl Engine {
                         None => continue,
                     },
                 };
-                updates.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                pick.updates.push((*i as i64 + 1, projection.len()));
+                projection.push(value);
             }
-            let updated = if updates.is_empty() {
-                kept
-            } else {
-                format!("CASE ({action}){updates} ELSE {kept} END")
-            };
-            let mut inserted = if inserts.is_empty() {
-                "NULL".to_owned()
-            } else {
-                format!("CASE ({insert})")
-            };
             for (i, clause) in &inserts {
                 let MergeClause::Insert {
                     columns: names,
@@ -517,23 +517,30 @@ impl Engine {
                         None => "NULL".into(),
                     },
                 };
-                inserted.push_str(&format!(" WHEN {} THEN {value}", i + 1));
+                pick.inserts.push((*i as i64 + 1, projection.len()));
+                projection.push(value);
             }
-            if !inserts.is_empty() {
-                inserted.push_str(" END");
-            }
-            projection.push(format!(
-                "CASE WHEN {}.{ROW} IS NULL THEN {inserted} ELSE {updated} END AS {}",
-                quote(&t),
-                quote(column)
-            ));
+            picks.push(pick);
         }
+        // Unique names: a value may repeat another's text.
+        let projection: Vec<String> = projection
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| match i {
+                0..4 => e,
+                _ => format!("{e} AS __lakelab_v{i}"),
+            })
+            .collect();
         let join = if inserts.is_empty() { "LEFT" } else { "FULL" };
         let sql = format!(
             "SELECT {} FROM {target} {join} JOIN {source} ON {on}",
             projection.join(", ")
         );
-        let (_, joined) = self.query(&sql).await?;
+        let (_, values) = self.query(&sql).await?;
+        let joined = values
+            .iter()
+            .map(|b| assemble(b, &picks, &provider.schema))
+            .collect::<Result<Vec<_>>>()?;
         let deletes: Vec<i64> = matched
             .iter()
             .filter(|(_, c)| matches!(c, MergeClause::Delete { .. }))
@@ -631,6 +638,53 @@ fn first_clause(prefix: &str, clauses: &[(usize, &MergeClause)]) -> String {
         case.push_str(&format!(" WHEN {condition} THEN {}", i + 1));
     }
     case + " ELSE 0 END"
+}
+
+/// Where an output column's values come from in the MERGE's joined rows:
+/// the target's value, replaced where a matched clause updates it, or where
+/// the row is an insert by the insert clause's value.
+#[derive(Default)]
+struct Pick {
+    kept: usize,
+    /// (clause number, column) per UPDATE clause that assigns the column.
+    updates: Vec<(i64, usize)>,
+    /// (clause number, column) per INSERT clause.
+    inserts: Vec<(i64, usize)>,
+}
+
+/// The joined rows as file, row, action, insert, then the table's columns.
+fn assemble(values: &RecordBatch, picks: &[Pick], table: &Schema) -> Result<RecordBatch> {
+    let rows = values.column(1);
+    let actions = values.column(2);
+    let inserts = values.column(3);
+    let is_insert = is_null(rows)?;
+    let is_match = not(&is_insert)?;
+    let mut fields: Vec<Field> = [FILE, ROW, ACTION, INSERT]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Field::new(*name, values.schema().field(i).data_type().clone(), true))
+        .collect();
+    let mut arrays: Vec<ArrayRef> = values.columns()[..4].to_vec();
+    for (pick, field) in picks.iter().zip(table.fields()) {
+        // A value is cast to the column's type only where it is written (a
+        // value that does not fit fails the MERGE only if it would land).
+        let choose = |column: ArrayRef, chosen: &BooleanArray, i: usize| -> Result<ArrayRef> {
+            let value = nullif(values.column(i), &not(chosen)?)?;
+            Ok(zip(chosen, &fit(&value, field)?, &column)?)
+        };
+        let mut column = fit(values.column(pick.kept), field)?;
+        for (clause, i) in &pick.updates {
+            let chosen = and(&is_match, &eq(actions, &Int64Array::new_scalar(*clause))?)?;
+            column = choose(column, &chosen, *i)?;
+        }
+        for (clause, i) in &pick.inserts {
+            let chosen = and(&is_insert, &eq(inserts, &Int64Array::new_scalar(*clause))?)?;
+            column = choose(column, &chosen, *i)?;
+        }
+        fields.push(Field::new(field.name(), field.data_type().clone(), true));
+        arrays.push(column);
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
 
 /// What a MERGE's joined rows come to.

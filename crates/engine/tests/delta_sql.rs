@@ -686,3 +686,40 @@ async fn two_sessions_on_one_store_follow_the_conflict_rules() {
     run(&second, "DELETE FROM orders WHERE amount > 25").await;
     assert_eq!(one(&second, "SELECT count(*) FROM orders").await, "2");
 }
+
+#[tokio::test]
+async fn a_merge_casts_only_the_values_it_writes() {
+    let (_, engine) = orders().await;
+    // `id` is BIGINT: 1e30 cannot be one, but the source row carrying it
+    // matches and is deleted, so the insert clause never writes it.
+    run(
+        &engine,
+        "MERGE INTO orders t USING (SELECT * FROM (VALUES (1, 1e30, 'd'), (2, 2.0, 'u'), (9, 9.0, 'i')) AS v(id, big, op)) s \
+         ON t.id = s.id \
+         WHEN MATCHED AND s.op = 'd' THEN DELETE \
+         WHEN MATCHED THEN UPDATE SET amount = s.big, customer = upper(t.customer) \
+         WHEN NOT MATCHED THEN INSERT (id, customer, amount) VALUES (s.big, s.op, s.big)",
+    )
+    .await;
+    assert_eq!(
+        rows(&engine, "SELECT * FROM orders ORDER BY id").await,
+        vec!["2,BO,2.0", "3,cy,30.0", "9,i,9.0"]
+    );
+    // A value that would land and does not fit fails the MERGE, naming the
+    // column, and commits nothing.
+    let history = rows(&engine, "DESCRIBE HISTORY orders").await.len();
+    let err = engine
+        .execute(
+            "MERGE INTO orders t USING (SELECT 1e30 AS id) s ON t.id = s.id \
+             WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)",
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'id'"), "{err}");
+    assert_eq!(
+        rows(&engine, "DESCRIBE HISTORY orders").await.len(),
+        history
+    );
+}

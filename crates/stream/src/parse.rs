@@ -77,7 +77,7 @@ pub fn parse_record(
     // matter, skipping the rest of the `source` block without building it.
     let typed = serde_json::from_str::<Envelope>(value);
     let mut change = match typed {
-        Ok(envelope) if envelope.op.is_some() => from_envelope(envelope, &table)?,
+        Ok(envelope) if envelope.op.is_some() => from_envelope(envelope, value, &table)?,
         // The unwrap transform's flat rows, or something malformed.
         typed => {
             let value: Value =
@@ -120,13 +120,26 @@ fn parse_key(key: Option<&str>) -> Result<(String, i64), String> {
     }
 }
 
-/// The parts of Debezium's envelope the pipeline reads.
+/// The parts of Debezium's envelope the pipeline reads. Of `before`, only
+/// the day it held is read: most changes are updates, whose old row
+/// nothing needs (a delete's is read again in full, by `Deleted`).
 #[derive(Deserialize)]
 struct Envelope {
     op: Option<String>,
-    before: Option<Map<String, Value>>,
+    before: Option<BeforeDay>,
     after: Option<Map<String, Value>>,
     source: Option<Source>,
+}
+
+#[derive(Deserialize)]
+struct BeforeDay {
+    ordered_at: Option<Value>,
+}
+
+/// A delete's envelope: the row it removed.
+#[derive(Deserialize)]
+struct Deleted {
+    before: Option<Map<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -138,7 +151,7 @@ struct Source {
     row: Option<u32>,
 }
 
-fn from_envelope(envelope: Envelope, table: &str) -> Result<RowChange, String> {
+fn from_envelope(envelope: Envelope, value: &str, table: &str) -> Result<RowChange, String> {
     let op = match envelope.op.as_deref() {
         Some("c" | "r") => Op::Upsert,
         Some("u") => Op::Update,
@@ -163,9 +176,16 @@ fn from_envelope(envelope: Envelope, table: &str) -> Result<RowChange, String> {
         .and_then(file_number)
         .ok_or("source.file is not a binlog file name")?;
     let pos = source.pos.ok_or("no source.pos")?;
-    let before_day = envelope.before.as_ref().and_then(day_of);
+    let before_day = envelope
+        .before
+        .and_then(|b| b.ordered_at)
+        .as_ref()
+        .and_then(day_in);
     let row = match op {
-        Op::Delete => envelope.before.ok_or("a delete without `before`")?,
+        Op::Delete => serde_json::from_str::<Deleted>(value)
+            .map_err(|e| format!("the value is not a Debezium event: {e}"))?
+            .before
+            .ok_or("a delete without `before`")?,
         _ => envelope
             .after
             .ok_or_else(|| format!("op '{}' without `after`", op.code()))?,
@@ -230,10 +250,11 @@ fn unwrapped(object: &mut Map<String, Value>) -> Result<RowChange, String> {
 
 /// The day (`YYYY-MM-DD`) of a row's `ordered_at`, if it has one.
 pub fn day_of(row: &Map<String, Value>) -> Option<String> {
-    row.get("ordered_at")?
-        .as_str()?
-        .get(..10)
-        .map(str::to_owned)
+    day_in(row.get("ordered_at")?)
+}
+
+fn day_in(ordered_at: &Value) -> Option<String> {
+    ordered_at.as_str()?.get(..10).map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! scenario's Bronze trigger), for `seconds` of simulated time. (Longer runs
 //! or triggers do not fit the browser's 4 GiB: Kafka keeps every record.)
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use lakelab_protocol::cdc::{CdcConfig, Trigger};
@@ -24,6 +25,8 @@ pub struct Measured {
     pub bronze_s: f64,
     pub silver_s: f64,
     pub identical: bool,
+    /// Seconds spent in each phase of the batches (Spark's `durationMs`).
+    pub phases: BTreeMap<String, f64>,
 }
 
 impl Measured {
@@ -46,6 +49,14 @@ impl Measured {
                 rate(self.silver_s)
             ),
             format!("  Silver = MySQL    {}", self.identical),
+            format!(
+                "  phases (s)        {}",
+                self.phases
+                    .iter()
+                    .map(|(name, s)| format!("{name} {s:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ]
     }
 }
@@ -84,7 +95,13 @@ pub async fn measure(store: Rc<dyn Store>, seconds: u64, trigger_s: u64) -> Meas
         bronze_s: total("bronze"),
         silver_s: total("silver"),
         identical: false,
+        phases: BTreeMap::new(),
     };
+    for b in batches {
+        for (name, ms) in &b.duration_ms {
+            *measured.phases.entry(name.clone()).or_default() += ms / 1000.0;
+        }
+    }
     measured.identical = sim.verify().await.expect("verify").identical;
     measured
 }
