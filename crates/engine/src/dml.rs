@@ -654,11 +654,19 @@ struct Pick {
 
 /// The joined rows as file, row, action, insert, then the table's columns.
 fn assemble(values: &RecordBatch, picks: &[Pick], table: &Schema) -> Result<RecordBatch> {
-    let rows = values.column(1);
-    let actions = values.column(2);
-    let inserts = values.column(3);
-    let is_insert = is_null(rows)?;
+    let is_insert = is_null(values.column(1))?;
     let is_match = not(&is_insert)?;
+    // The rows each clause writes, found once for every column it assigns.
+    let updates = chosen_rows(
+        values.column(2),
+        &is_match,
+        picks.iter().flat_map(|p| &p.updates),
+    )?;
+    let inserts = chosen_rows(
+        values.column(3),
+        &is_insert,
+        picks.iter().flat_map(|p| &p.inserts),
+    )?;
     let mut fields: Vec<Field> = [FILE, ROW, ACTION, INSERT]
         .iter()
         .enumerate()
@@ -666,25 +674,48 @@ fn assemble(values: &RecordBatch, picks: &[Pick], table: &Schema) -> Result<Reco
         .collect();
     let mut arrays: Vec<ArrayRef> = values.columns()[..4].to_vec();
     for (pick, field) in picks.iter().zip(table.fields()) {
-        // A value is cast to the column's type only where it is written (a
-        // value that does not fit fails the MERGE only if it would land).
-        let choose = |column: ArrayRef, chosen: &BooleanArray, i: usize| -> Result<ArrayRef> {
-            let value = nullif(values.column(i), &not(chosen)?)?;
-            Ok(zip(chosen, &fit(&value, field)?, &column)?)
-        };
         let mut column = fit(values.column(pick.kept), field)?;
         for (clause, i) in &pick.updates {
-            let chosen = and(&is_match, &eq(actions, &Int64Array::new_scalar(*clause))?)?;
-            column = choose(column, &chosen, *i)?;
+            column = choose(column, &updates[clause], values.column(*i), field)?;
         }
         for (clause, i) in &pick.inserts {
-            let chosen = and(&is_insert, &eq(inserts, &Int64Array::new_scalar(*clause))?)?;
-            column = choose(column, &chosen, *i)?;
+            column = choose(column, &inserts[clause], values.column(*i), field)?;
         }
         fields.push(Field::new(field.name(), field.data_type().clone(), true));
         arrays.push(column);
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// Rows a clause writes (and the others), by clause number: among `rows`,
+/// those whose `clauses` column holds the number.
+fn chosen_rows<'a>(
+    clauses: &ArrayRef,
+    rows: &BooleanArray,
+    picked: impl Iterator<Item = &'a (i64, usize)>,
+) -> Result<HashMap<i64, (BooleanArray, BooleanArray)>> {
+    let mut chosen = HashMap::new();
+    for (clause, _) in picked {
+        if !chosen.contains_key(clause) {
+            let rows = and(rows, &eq(clauses, &Int64Array::new_scalar(*clause))?)?;
+            let others = not(&rows)?;
+            chosen.insert(*clause, (rows, others));
+        }
+    }
+    Ok(chosen)
+}
+
+/// `column` with `value` where the clause writes. A value is cast to the
+/// column's type only there (one that does not fit fails the MERGE only if
+/// it would land).
+fn choose(
+    column: ArrayRef,
+    (rows, others): &(BooleanArray, BooleanArray),
+    value: &ArrayRef,
+    field: &Field,
+) -> Result<ArrayRef> {
+    let value = fit(&nullif(value, others)?, field)?;
+    Ok(zip(rows, &value, &column)?)
 }
 
 /// What a MERGE's joined rows come to.
