@@ -12,7 +12,7 @@ use crate::actions::{Action, CommitInfo, commit_bytes, parse_commit};
 use crate::checkpoint::write_checkpoint;
 use crate::error::{ConflictKind, DeltaError, Result};
 use crate::log::{commit_path, list_log};
-use crate::snapshot::load_snapshot;
+use crate::snapshot::{Snapshot, load_snapshot};
 use crate::table::now_ms;
 
 /// Delta's default `delta.checkpointInterval`.
@@ -188,7 +188,14 @@ impl Commit {
 
 /// Commits `commit`: writes the next log version, rebasing over concurrent
 /// commits that do not conflict, and writes a checkpoint when one is due.
-pub async fn commit(store: &dyn Store, root: &str, commit: Commit) -> Result<CommitOutcome> {
+/// `base`, the snapshot at the version read, spares the checkpoint reading
+/// the log again when the commit lands right after it.
+pub async fn commit(
+    store: &dyn Store,
+    root: &str,
+    commit: Commit,
+    base: Option<&Snapshot>,
+) -> Result<CommitOutcome> {
     let mut version = commit.read_version.map_or(0, |v| v + 1);
     for _ in 0..MAX_ATTEMPTS {
         let mut actions = vec![Action::CommitInfo(commit.commit_info(now_ms()))];
@@ -199,8 +206,9 @@ pub async fn commit(store: &dyn Store, root: &str, commit: Commit) -> Result<Com
             .await
         {
             Ok(()) => {
-                let checkpoint_error = if version > 0 && version % CHECKPOINT_INTERVAL == 0 {
-                    checkpoint(store, root, version)
+                let checkpoint_error = if checkpoint_due(version) {
+                    let base = base.filter(|b| b.version + 1 == version);
+                    checkpoint(store, root, version, base, &actions)
                         .await
                         .err()
                         .map(|e| e.to_string())
@@ -235,7 +243,23 @@ pub async fn commit(store: &dyn Store, root: &str, commit: Commit) -> Result<Com
     })
 }
 
-async fn checkpoint(store: &dyn Store, root: &str, version: i64) -> Result<()> {
-    let snapshot = load_snapshot(store, root, Some(version)).await?;
+/// Whether a commit at `version` writes a checkpoint.
+pub fn checkpoint_due(version: i64) -> bool {
+    version > 0 && version % CHECKPOINT_INTERVAL == 0
+}
+
+/// Writes the checkpoint at `version`: from `base` and the version's
+/// `actions` if given, else from the log.
+async fn checkpoint(
+    store: &dyn Store,
+    root: &str,
+    version: i64,
+    base: Option<&Snapshot>,
+    actions: &[Action],
+) -> Result<()> {
+    let snapshot = match base {
+        Some(base) => base.advanced(version, actions, root)?,
+        None => load_snapshot(store, root, Some(version)).await?,
+    };
     write_checkpoint(store, root, &snapshot).await
 }

@@ -191,8 +191,16 @@ struct Pending {
     batches: Vec<RecordBatch>,
 }
 
+/// A data file just written: its add action and its rows exactly as
+/// [`read_file`] would read them back, so a writer that keeps rows in
+/// memory need not read its own files again.
+pub struct WrittenFile {
+    pub add: Add,
+    pub rows: Vec<RecordBatch>,
+}
+
 /// Writes `batches` (in the table schema) as Parquet data files under
-/// `root`, one per partition, and returns their add actions.
+/// `root`, one per partition.
 pub async fn write_files(
     store: &dyn Store,
     root: &str,
@@ -200,7 +208,7 @@ pub async fn write_files(
     partition_columns: &[String],
     batches: &[RecordBatch],
     now_ms: i64,
-) -> Result<Vec<Add>> {
+) -> Result<Vec<WrittenFile>> {
     let file_schema = data_schema(schema, partition_columns);
     let part_index: Vec<usize> = partition_columns
         .iter()
@@ -249,7 +257,7 @@ pub async fn write_files(
             pending[slot].batches.push(part);
         }
     }
-    let mut adds = Vec::with_capacity(pending.len());
+    let mut written = Vec::with_capacity(pending.len());
     for p in pending {
         let dir: Vec<String> = partition_columns
             .iter()
@@ -273,10 +281,9 @@ pub async fn write_files(
         let metadata = writer.close()?;
         let stats = file_stats(&file_schema, &metadata)?;
         let size = buffer.len() as i64;
-        store
-            .put(&join(root, &relative), Bytes::from(buffer))
-            .await?;
-        adds.push(Add {
+        let path = join(root, &relative);
+        store.put(&path, Bytes::from(buffer)).await?;
+        let add = Add {
             path: to_log_path(&relative),
             partition_values: partition_columns.iter().cloned().zip(p.values).collect(),
             size,
@@ -285,9 +292,16 @@ pub async fn write_files(
             stats: Some(stats),
             tags: None,
             deletion_vector: None,
-        });
+        };
+        let partitions = partition_arrays(schema, partition_columns, &add.partition_values)?;
+        let rows = p
+            .batches
+            .iter()
+            .map(|b| in_table_schema(b, schema, &partitions, &path))
+            .collect::<Result<_>>()?;
+        written.push(WrittenFile { add, rows });
     }
-    Ok(adds)
+    Ok(written)
 }
 
 /// Reads one data file as batches of the table `schema`, partition columns
@@ -313,44 +327,49 @@ pub async fn read_file(
     };
     let reader = parquet_reader(bytes).map_err(|e| corrupt(&e))?;
     let partitions = partition_arrays(schema, partition_columns, &add.partition_values)?;
-    let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| corrupt(&e))?;
-        let rows = batch.num_rows();
-        let mut columns = Vec::with_capacity(schema.fields().len());
-        for field in schema.fields() {
-            if let Some(value) = partitions.get(field.name()) {
-                columns.push(repeat(value, rows)?);
-                continue;
-            }
-            let column = match find(&batch.schema(), field.name()) {
-                None => new_null_array(field.data_type(), rows),
-                Some(i) if batch.column(i).data_type() == field.data_type() => {
-                    batch.column(i).clone()
-                }
-                Some(i) => {
-                    cast_column(batch.column(i), field.data_type(), &STRICT).map_err(|e| {
-                        DeltaError::SchemaMismatch(format!(
-                            "data file '{path}' stores column '{}' as {}, not the table's {}: {e}",
-                            field.name(),
-                            batch.column(i).data_type(),
-                            field.data_type()
-                        ))
-                    })?
-                }
-            };
-            columns.push(column);
+    reader
+        .map(|batch| in_table_schema(&batch.map_err(|e| corrupt(&e))?, schema, &partitions, &path))
+        .collect()
+}
+
+/// A batch of data file `path` in the table `schema` (every column
+/// nullable, as scans produce): partition columns from the log, columns
+/// the file lacks as null.
+fn in_table_schema(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+    partitions: &HashMap<String, ArrayRef>,
+    path: &str,
+) -> Result<RecordBatch> {
+    let rows = batch.num_rows();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        if let Some(value) = partitions.get(field.name()) {
+            columns.push(repeat(value, rows)?);
+            continue;
         }
-        let relaxed = Arc::new(Schema::new(
-            schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone().with_nullable(true))
-                .collect::<Vec<_>>(),
-        ));
-        out.push(RecordBatch::try_new(relaxed, columns)?);
+        let column = match find(&batch.schema(), field.name()) {
+            None => new_null_array(field.data_type(), rows),
+            Some(i) if batch.column(i).data_type() == field.data_type() => batch.column(i).clone(),
+            Some(i) => cast_column(batch.column(i), field.data_type(), &STRICT).map_err(|e| {
+                DeltaError::SchemaMismatch(format!(
+                    "data file '{path}' stores column '{}' as {}, not the table's {}: {e}",
+                    field.name(),
+                    batch.column(i).data_type(),
+                    field.data_type()
+                ))
+            })?,
+        };
+        columns.push(column);
     }
-    Ok(out)
+    let relaxed = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
+    Ok(RecordBatch::try_new(relaxed, columns)?)
 }
 
 /// A reader of a whole Parquet file. INT96 timestamps (Spark's legacy

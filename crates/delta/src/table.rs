@@ -9,7 +9,7 @@ use lakelab_store::Store;
 
 use crate::actions::{Action, Add, CommitInfo, Metadata, Protocol, Remove};
 use crate::commit::{Commit, CommitOutcome, commit};
-use crate::data::{read_file, write_files};
+use crate::data::{WrittenFile, read_file, write_files};
 use crate::error::{DeltaError, Result};
 use crate::features::check_writable;
 use crate::log::list_log;
@@ -102,6 +102,17 @@ impl Table {
         snapshot: &Snapshot,
         batches: &[RecordBatch],
     ) -> Result<Vec<Add>> {
+        let written = self.write_files_with_rows(snapshot, batches).await?;
+        Ok(written.into_iter().map(|w| w.add).collect())
+    }
+
+    /// [`write_files`](Self::write_files), also returning each file's rows as
+    /// [`read_file`](Self::read_file) would read them.
+    pub async fn write_files_with_rows(
+        &self,
+        snapshot: &Snapshot,
+        batches: &[RecordBatch],
+    ) -> Result<Vec<WrittenFile>> {
         check_writable(&snapshot.protocol)?;
         write_files(
             self.store(),
@@ -115,7 +126,13 @@ impl Table {
     }
 
     pub async fn commit(&self, commit_: Commit) -> Result<CommitOutcome> {
-        commit(self.store(), &self.root, commit_).await
+        commit(self.store(), &self.root, commit_, None).await
+    }
+
+    /// [`commit`](Self::commit) by a writer holding `base`, the snapshot it
+    /// read: a checkpoint due is then written without reading the log again.
+    pub async fn commit_over(&self, base: &Snapshot, commit_: Commit) -> Result<CommitOutcome> {
+        commit(self.store(), &self.root, commit_, Some(base)).await
     }
 
     /// The protocol and metadata actions of a new table.

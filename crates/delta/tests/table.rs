@@ -12,7 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use lakelab_delta::checkpoint::read_checkpoint;
 use lakelab_delta::log::{commit_path, list_log};
 use lakelab_delta::{Action, Commit, ConflictKind, DeltaError, Remove, Table, TableSpec, Txn};
-use lakelab_store::{MemoryStore, Store};
+use lakelab_store::{FaultyStore, MemoryStore, Store};
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -161,6 +161,62 @@ async fn checkpoints_every_ten_commits_and_reads_from_them() {
     assert!(
         matches!(err, DeltaError::VersionNotFound { earliest: 10, .. }),
         "{err}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_writer_gets_each_files_rows_as_they_read_back() {
+    let (_, table) = new_table();
+    create(&table, true).await;
+    let snapshot = table.snapshot().await.unwrap();
+    let rows = [batch(&[1, 2], "eu"), batch(&[3], "us"), batch(&[4], "eu")];
+    let written = table.write_files_with_rows(&snapshot, &rows).await.unwrap();
+    assert_eq!(written.len(), 2);
+    for file in written {
+        let read = table.read_file(&snapshot, &file.add).await.unwrap();
+        assert_eq!(
+            arrow::compute::concat_batches(&read[0].schema(), &file.rows).unwrap(),
+            arrow::compute::concat_batches(&read[0].schema(), &read).unwrap(),
+            "{}",
+            file.add.path
+        );
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_writer_holding_its_snapshot_checkpoints_without_reading_the_log() {
+    let store = Rc::new(FaultyStore::new(MemoryStore::new()));
+    let table = Table::new(store.clone(), "tables/t");
+    create(&table, false).await;
+    for i in 1..=9 {
+        append(&table, &[i], "eu").await;
+    }
+    let base = table.snapshot().await.unwrap();
+    let adds = table
+        .write_files(&base, &[batch(&[10], "eu")])
+        .await
+        .unwrap();
+    let mut c = Commit::new("WRITE", Some(base.version));
+    c.actions.extend(adds.into_iter().map(Action::Add));
+    let before = store.calls();
+    let outcome = table.commit_over(&base, c).await.unwrap();
+    assert_eq!(outcome.version, 10);
+    assert_eq!(outcome.checkpoint_error, None);
+    // The commit, the checkpoint and `_last_checkpoint`: no list, no get.
+    assert_eq!(store.calls() - before, 3);
+    // The checkpoint holds what the log says.
+    for v in 0..10 {
+        store.delete(&commit_path("tables/t", v)).await.unwrap();
+    }
+    assert_eq!(ids(&table, None).await, (1..=10).collect::<Vec<_>>());
+    let from_checkpoint = table.snapshot().await.unwrap();
+    assert_eq!(
+        from_checkpoint.files.keys().collect::<Vec<_>>(),
+        base.advanced(10, &outcome.actions, table.root())
+            .unwrap()
+            .files
+            .keys()
+            .collect::<Vec<_>>()
     );
 }
 

@@ -45,6 +45,10 @@ pub(crate) struct Catalog {
     tables: RefCell<BTreeMap<String, Entry>>,
     /// Rows of data files read so far, by store path and table schema.
     files: RefCell<HashMap<String, Arc<Vec<RecordBatch>>>>,
+    /// Rows of files written but not yet committed, keyed like `files`:
+    /// they join it when their commit lands, so a writer never reads back
+    /// what it has just written.
+    written: RefCell<HashMap<String, Arc<Vec<RecordBatch>>>>,
     pub(crate) reports: Reports,
 }
 
@@ -95,6 +99,13 @@ pub(crate) fn nullable(schema: &Schema) -> SchemaRef {
     ))
 }
 
+/// How the rows of a data file are cached: a file reads differently under
+/// another schema (columns added later read as null), so the schema is
+/// part of the key.
+fn file_key(path: &str, schema_string: &str) -> String {
+    format!("{path}\n{schema_string}")
+}
+
 /// `part-00003.parquet`: how Lakelab stored tables before they were Delta tables.
 fn is_legacy_part(path: &str) -> bool {
     path.rsplit('/')
@@ -110,6 +121,7 @@ impl Catalog {
             root: root.trim_end_matches('/').to_owned(),
             tables: RefCell::new(BTreeMap::new()),
             files: RefCell::new(HashMap::new()),
+            written: RefCell::new(HashMap::new()),
             reports: Reports::default(),
         };
         let prefix = catalog.prefix();
@@ -252,20 +264,61 @@ impl Catalog {
             return false;
         };
         **snapshot = next;
-        // Rows of files this commit removed are only wanted by time travel,
-        // which reads them again: keeping them would grow memory with every
-        // copy-on-write rewrite.
-        let removed: Vec<String> = outcome
-            .actions
-            .iter()
-            .filter_map(|a| match a {
-                lakelab_delta::Action::Remove(r) => Some(self.file_path(table, &r.path)),
-                _ => None,
-            })
-            .collect();
+        let schema = &snapshot.metadata.schema_string;
+        let mut removed = Vec::new();
+        for action in &outcome.actions {
+            match action {
+                // Rows of removed files are only wanted by time travel, which
+                // reads them again: keeping them would grow memory with every
+                // copy-on-write rewrite.
+                lakelab_delta::Action::Remove(r) => removed.push(self.file_path(table, &r.path)),
+                lakelab_delta::Action::Add(a) => {
+                    let key = file_key(&self.file_path(table, &a.path), schema);
+                    if let Some(rows) = self.written.borrow_mut().remove(&key) {
+                        self.files.borrow_mut().insert(key, rows);
+                    }
+                }
+                _ => {}
+            }
+        }
         drop(tables);
         self.evict(&removed);
         true
+    }
+
+    /// Keeps the rows of files just written to `name` until their commit
+    /// lands, if the rows of `name` are kept at all (a table read before:
+    /// an append-only table nobody reads keeps none); returns their adds.
+    pub(crate) fn hold_written(
+        &self,
+        name: &str,
+        snapshot: &Snapshot,
+        files: Vec<lakelab_delta::data::WrittenFile>,
+    ) -> Vec<lakelab_delta::Add> {
+        let prefix = format!("{}/", self.folder(name));
+        let hold = self.files.borrow().keys().any(|k| k.starts_with(&prefix));
+        let table = self.delta_table(name);
+        let mut written = self.written.borrow_mut();
+        let mut adds = Vec::with_capacity(files.len());
+        for file in files {
+            if hold {
+                let key = file_key(
+                    &self.file_path(&table, &file.add.path),
+                    &snapshot.metadata.schema_string,
+                );
+                written.insert(key, Arc::new(file.rows));
+            }
+            adds.push(file.add);
+        }
+        adds
+    }
+
+    /// Drops rows written to `name` whose commit did not land.
+    pub(crate) fn drop_written(&self, name: &str) {
+        let prefix = format!("{}/", self.folder(name));
+        self.written
+            .borrow_mut()
+            .retain(|k, _| !k.starts_with(&prefix));
     }
 
     /// Where a file of `table`'s log is in the store.
@@ -336,10 +389,10 @@ impl Catalog {
     ) -> Result<DeltaProvider> {
         let mut files = Vec::with_capacity(snapshot.files.len());
         for add in snapshot.files.values() {
-            // A file reads differently under another schema (columns added
-            // later read as null), so the schema is part of the key.
-            let path = self.file_path(table, &add.path);
-            let key = format!("{path}\n{}", snapshot.metadata.schema_string);
+            let key = file_key(
+                &self.file_path(table, &add.path),
+                &snapshot.metadata.schema_string,
+            );
             let cached = self.files.borrow().get(&key).cloned();
             let batches = match cached {
                 Some(b) => b,

@@ -176,7 +176,7 @@ impl Engine {
         commit: Commit,
     ) -> Result<(i64, usize, usize)> {
         let rows = self.checked_rows(snapshot, rewrite.rows).await?;
-        let adds = table.write_files(snapshot, &rows).await?;
+        let adds = self.write_files(name, table, snapshot, &rows).await?;
         let now = now_ms();
         let (added, removed) = (adds.len(), rewrite.removed.len());
         let mut commit = commit

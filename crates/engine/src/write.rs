@@ -281,7 +281,16 @@ impl Engine {
         table: &Table,
         commit: Commit,
     ) -> Result<CommitOutcome> {
-        let outcome = table.commit(commit).await;
+        // A writer at the catalog's version hands it over, so a checkpoint
+        // due need not read the log again.
+        let base = commit
+            .read_version
+            .filter(|v| lakelab_delta::commit::checkpoint_due(v + 1))
+            .and_then(|v| self.catalog.get(name).ok().filter(|(_, s)| s.version == v));
+        let outcome = match base {
+            Some((_, base)) => table.commit_over(&base, commit).await,
+            None => table.commit(commit).await,
+        };
         self.after_commit(name, outcome.as_ref().ok()).await?;
         Ok(outcome?)
     }
@@ -331,10 +340,25 @@ impl Engine {
     /// directly followed the catalog's version; otherwise the log, re-read.
     async fn after_commit(&self, name: &str, done: Option<&CommitOutcome>) -> Result<()> {
         self.catalog.unregister(&self.ctx, name)?;
-        if done.is_some_and(|done| self.catalog.advance(name, done)) {
+        let advanced = done.is_some_and(|done| self.catalog.advance(name, done));
+        self.catalog.drop_written(name);
+        if advanced {
             return Ok(());
         }
         self.catalog.reload(name).await
+    }
+
+    /// Writes `rows` as data files of table `name` (not yet committed); the
+    /// catalog keeps their rows if it keeps the table's.
+    pub(crate) async fn write_files(
+        &self,
+        name: &str,
+        table: &Table,
+        snapshot: &Snapshot,
+        rows: &[RecordBatch],
+    ) -> Result<Vec<Add>> {
+        let written = table.write_files_with_rows(snapshot, rows).await?;
+        Ok(self.catalog.hold_written(name, snapshot, written))
     }
 
     /// INSERT with `spark.databricks.delta.schema.autoMerge.enabled`: rows
@@ -418,7 +442,7 @@ impl Engine {
         let (batches, expectations) = self.apply_expectations(snapshot, batches).await?;
         let rows = self.checked_rows(snapshot, batches).await?;
         let count = total_rows(&rows);
-        let adds = table.write_files(snapshot, &rows).await?;
+        let adds = self.write_files(name, &table, snapshot, &rows).await?;
         let commit = Commit::new("WRITE", Some(current.version))
             .parameter("mode", if overwrite { "Overwrite" } else { "Append" })
             .parameter(

@@ -41,6 +41,11 @@ impl<S: Store> FaultyStore<S> {
         self.fail_call(k);
     }
 
+    /// Cancels a failure armed but not yet reached.
+    pub fn disarm(&self) {
+        self.fail_at.store(0, Ordering::SeqCst);
+    }
+
     /// Calls made so far.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)

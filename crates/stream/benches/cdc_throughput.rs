@@ -7,6 +7,8 @@
 mod cdc;
 #[path = "support/late.rs"]
 mod late;
+#[path = "support/timed.rs"]
+mod timed;
 
 use std::rc::Rc;
 

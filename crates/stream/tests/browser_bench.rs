@@ -8,6 +8,8 @@
 mod cdc;
 #[path = "../benches/support/late.rs"]
 mod late;
+#[path = "../benches/support/timed.rs"]
+mod timed;
 
 use std::rc::Rc;
 

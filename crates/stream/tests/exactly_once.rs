@@ -148,6 +148,8 @@ async fn a_storage_failure_on_any_call_of_a_batch_changes_nothing() {
     for k in (1..per_batch).step_by(3) {
         faulty.fail_call(k);
         sim.trigger().await.unwrap();
+        // A batch with fewer calls than `k` leaves the fault unspent.
+        faulty.disarm();
     }
     assert!(sim.crashes.len() > per_batch / 6, "{:?}", sim.crashes);
     assert_identical(&sim.verify().await.unwrap());

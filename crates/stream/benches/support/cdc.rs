@@ -11,6 +11,8 @@ use lakelab_protocol::cdc::{CdcConfig, Trigger};
 use lakelab_store::Store;
 use lakelab_stream::Simulation;
 
+use crate::timed::Timed;
+
 /// Simulated seconds each configuration runs.
 pub const SECONDS: u64 = 60;
 /// The trigger intervals compared, in simulated seconds.
@@ -27,6 +29,8 @@ pub struct Measured {
     pub identical: bool,
     /// Seconds spent in each phase of the batches (Spark's `durationMs`).
     pub phases: BTreeMap<String, f64>,
+    /// The batches' store calls, timed.
+    pub store_calls: Vec<String>,
 }
 
 impl Measured {
@@ -58,6 +62,9 @@ impl Measured {
                     .join(", ")
             ),
         ]
+        .into_iter()
+        .chain(self.store_calls.iter().map(|l| format!("  {l}")))
+        .collect()
     }
 }
 
@@ -73,11 +80,16 @@ pub async fn measure(store: Rc<dyn Store>, seconds: u64, trigger_s: u64) -> Meas
         initial_rows: 100,
         ..CdcConfig::default()
     };
-    let mut sim = Simulation::start(store, "", config).await.expect("start");
+    let timed = Rc::new(Timed::new(store));
+    let mut sim = Simulation::start(timed.clone(), "", config)
+        .await
+        .expect("start");
     // The snapshot first, so the timed batches are all streaming changes.
     sim.trigger().await.expect("snapshot batch");
     let skip = sim.history.len();
+    timed.reset();
     sim.advance(seconds * 1000).await.expect("run");
+    let store_calls = timed.lines();
     let batches = &sim.history[skip..];
     let total = |key: &str| -> f64 {
         batches
@@ -96,6 +108,7 @@ pub async fn measure(store: Rc<dyn Store>, seconds: u64, trigger_s: u64) -> Meas
         silver_s: total("silver"),
         identical: false,
         phases: BTreeMap::new(),
+        store_calls,
     };
     for b in batches {
         for (name, ms) in &b.duration_ms {
