@@ -15,6 +15,7 @@ use lakelab_engine::{Engine, Output, split_statements};
 use lakelab_store::LocalStore;
 
 mod cdc;
+mod cost;
 mod lab;
 mod late;
 mod query;
@@ -30,6 +31,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the `Lab` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Runs SQL statements (separated by `;`) in order against a lake folder.
@@ -50,7 +53,7 @@ enum Command {
     /// Runs a lab headless: builds its world, then does every step with the
     /// model answer's SQL and checks it, as a candidate would.
     Lab {
-        /// The lab: `corrupt-load`, `cdc`, `late-events` or `query`.
+        /// The lab: `corrupt-load`, `cdc`, `late-events`, `query` or `cost`.
         name: String,
         /// The lake folder to build the lab in.
         #[arg(long)]
@@ -61,6 +64,8 @@ enum Command {
         late: late::LateOptions,
         #[command(flatten)]
         query: query::QueryOptions,
+        #[command(flatten)]
+        cost: cost::CostOptions,
     },
 }
 
@@ -105,6 +110,14 @@ fn main() -> ExitCode {
             query,
             ..
         } if name == "query" => runtime.block_on(query::run(&lake, query, cdc.json)),
+        Command::Lab {
+            name,
+            lake,
+            cdc,
+            query,
+            cost,
+            ..
+        } if name == "cost" => runtime.block_on(cost::run(&lake, cost, &cdc, query.rows)),
         Command::Lab { name, lake, .. } => runtime.block_on(lab::run(&name, &lake)),
     };
     match result {

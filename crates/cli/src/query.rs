@@ -19,12 +19,12 @@ pub struct QueryOptions {
 }
 
 /// What one rung measured.
-struct Rung {
-    step: Step,
+pub struct Rung {
+    pub step: Step,
     prepare_ms: f64,
     cold_ms: f64,
-    ms: f64,
-    scan: ScanReport,
+    pub ms: f64,
+    pub scan: ScanReport,
     probe: ScanReport,
     accuracy: Accuracy,
 }
@@ -60,29 +60,40 @@ fn available_memory() -> Option<u64> {
 }
 
 pub async fn run(lake: &PathBuf, o: QueryOptions, json: bool) -> Result<(), String> {
-    if let Some(memory) = available_memory() {
-        slow_query::check_size(o.rows, memory)?;
-    }
-    let engine = super::open(lake).await?;
     let say = |line: String| {
         if !json {
             println!("{line}");
         }
     };
     say(format!("{}\n\n{}\n", slow_query::TITLE, slow_query::STORY));
+    let (generate_ms, rungs) = climb(lake, o.rows, &say).await?;
+    if json {
+        println!("{}", report(o.rows, generate_ms, &rungs));
+    }
+    Ok(())
+}
+
+/// Generates `rows` events in `lake` and times every rung of the ladder;
+/// returns the generation's milliseconds and the rungs.
+pub async fn climb(
+    lake: &PathBuf,
+    rows: u64,
+    say: &dyn Fn(String),
+) -> Result<(f64, Vec<Rung>), String> {
+    if let Some(memory) = available_memory() {
+        slow_query::check_size(rows, memory)?;
+    }
+    let engine = super::open(lake).await?;
     let started = Instant::now();
-    for sql in slow_query::generate(o.rows) {
+    for sql in slow_query::generate(rows) {
         timed(&engine, &sql).await?;
     }
     let generate_ms = started.elapsed().as_secs_f64() * 1000.0;
-    say(format!(
-        "generated {} rows in {generate_ms:.0} ms\n",
-        o.rows
-    ));
+    say(format!("generated {rows} rows in {generate_ms:.0} ms\n"));
 
     let mut exact: Option<Vec<Day>> = None;
     let mut rungs = Vec::new();
-    for step in slow_query::ladder(o.rows) {
+    for step in slow_query::ladder(rows) {
         let started = Instant::now();
         for sql in &step.prepare {
             timed(&engine, sql).await?;
@@ -107,10 +118,7 @@ pub async fn run(lake: &PathBuf, o: QueryOptions, json: bool) -> Result<(), Stri
         say(describe(&rung));
         rungs.push(rung);
     }
-    if json {
-        println!("{}", report(o.rows, generate_ms, &rungs));
-    }
-    Ok(())
+    Ok((generate_ms, rungs))
 }
 
 fn extrapolated(rung: &Rung) -> f64 {

@@ -191,3 +191,94 @@ fn the_slow_query_lab_runs_headless() {
     let text = String::from_utf8_lossy(&refused.stdout);
     assert!(text.contains("choose at most"), "{text}");
 }
+
+/// `lakelab lab cost`: measures the CDC pipeline and the query ladder, then
+/// prices the default options from them; `--config` prices a file's options
+/// and a bad file is refused with the field named.
+#[test]
+fn the_cost_lab_measures_then_prices() {
+    let lake = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lakelab"))
+            .args(["lab", "cost", "--json", "--lake"])
+            .arg(lake.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let small = [
+        "--tables",
+        "3",
+        "--tps",
+        "500",
+        "--minutes",
+        "0.2",
+        "--rows",
+        "100000",
+    ];
+    let out = run(&small);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let measured = &json["measured"];
+    assert!(measured["events"].as_u64().unwrap() > 100, "{measured}");
+    let per_event = measured["core_seconds_per_event"].as_f64().unwrap();
+    assert!(per_event > 0.0 && per_event < 0.1, "{per_event}");
+    assert_eq!(measured["scans"].as_array().unwrap().len(), 5);
+    let options = json["options"].as_array().unwrap();
+    let option = |name: &str| {
+        options
+            .iter()
+            .find(|o| o["name"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {json}"))
+            .clone()
+    };
+    for o in options {
+        let day = o["cost_per_day"].as_f64().unwrap();
+        assert!(day >= 0.0, "{o}");
+        let month = o["cost_per_month"].as_f64().unwrap();
+        assert!((month - 30.0 * day).abs() <= 1e-6 * month.max(1.0), "{o}");
+    }
+    // Hourly runs cost less a day than an always-on cluster, and wait longer.
+    let (always, hourly) = (
+        option("continuous · 4 × i3.xlarge"),
+        option("availableNow hourly"),
+    );
+    assert!(hourly["cost_per_day"].as_f64() < always["cost_per_day"].as_f64());
+    assert!(hourly["latency_s"].as_f64() > always["latency_s"].as_f64());
+    let pre = option("10 TB scan: preaggregated")["cost_per_run"]
+        .as_f64()
+        .unwrap();
+    let base = option("10 TB scan: baseline · 4")["cost_per_run"]
+        .as_f64()
+        .unwrap();
+    assert!(pre * 100.0 < base, "{pre} vs {base}");
+    assert!(json["break_even_interval_minutes"].as_f64().unwrap() > 0.0);
+
+    // A configuration file: one fixed cluster for two hours of a day.
+    let config = lake.path().join("config.json");
+    let write = |body: &str| std::fs::write(&config, body).unwrap();
+    write(
+        r#"{"options": [{"name": "hourly", "cluster": {"cloud": "aws", "compute": "jobs",
+            "driver": "i3.xlarge", "worker": "i3.xlarge", "workers": {"fixed": 2}},
+            "workload": {"stream": {"core_seconds_per_event": 0.0001, "events_per_second": 1000,
+            "trigger": {"available_now": {"every_minutes": 60}}}}}]}"#,
+    );
+    let path = config.to_str().unwrap();
+    let out = run(&["--config", path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert!(json["measured"].is_null());
+    assert_eq!(json["options"].as_array().unwrap().len(), 1);
+
+    write(
+        &std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("\"fixed\": 2", "\"fixed\": 0"),
+    );
+    let out = run(&["--config", path]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("options[0].cluster.workers"), "{text}");
+}

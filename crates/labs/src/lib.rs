@@ -7,6 +7,7 @@
 
 pub mod cdc;
 pub mod corrupt_load;
+pub mod cost;
 pub mod late_events;
 mod random;
 pub mod slow_query;
