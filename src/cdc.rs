@@ -12,6 +12,7 @@ use leptos::prelude::*;
 
 use crate::bridge::EngineBridge;
 use crate::grid::thousands;
+use crate::measured::Measured;
 
 /// Sends `command`; the page redraws from the answer. While playing, the
 /// answer triggers the next step.
@@ -58,6 +59,16 @@ fn send(
 #[component]
 pub fn CdcPage(engine: EngineBridge) -> impl IntoView {
     let view_state = RwSignal::new(None::<CdcView>);
+    // The cost lab prices the pipeline's measured work per event.
+    if let Some(measured) = Measured::get() {
+        Effect::new(move |_| {
+            view_state.with(|v| {
+                if let Some(v) = v {
+                    measured.record_cdc(&v.batches, v.config.tables, v.config.tps);
+                }
+            })
+        });
+    }
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let playing = RwSignal::new(false);

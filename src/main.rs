@@ -4,11 +4,15 @@
 mod bridge;
 mod cdc;
 mod console;
+mod cost_card;
+mod cost_lab;
 mod grid;
 mod history;
 mod lab;
 mod late;
+mod measured;
 mod query_lab;
+mod saved;
 mod shell;
 mod transfer;
 

@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use crate::bridge::{EngineBridge, Outcome, ResultSet, now_ms};
 use crate::cdc::Prompts;
 use crate::grid::thousands;
+use crate::measured::{Measured, ScanMeasure};
 
 /// Memory the engine may fill in a tab: wasm32's 4 GiB, less a quarter for
 /// the engine itself and the query's working memory.
@@ -131,6 +132,24 @@ pub fn QueryLabPage(engine: EngineBridge) -> impl IntoView {
     let exact = StoredValue::new(None::<Vec<Day>>);
     let plan = RwSignal::new(None::<(String, String)>);
     let busy = move || matches!(phase.get(), Phase::Generating { .. } | Phase::Climbing(_));
+    // The cost lab prices each rung's measured scan at 10 TB.
+    if let Some(measured) = Measured::get() {
+        Effect::new(move |_| {
+            let Some((n, _)) = generated.get() else {
+                return;
+            };
+            for r in rungs.get() {
+                measured.record_scan(ScanMeasure {
+                    rung: r.step.id.to_owned(),
+                    title: r.step.title.to_owned(),
+                    rows: n,
+                    ms: r.ms,
+                    table_bytes: r.scan.bytes_total,
+                    relative_error: r.accuracy.max_error,
+                });
+            }
+        });
+    }
 
     let generate = move || {
         let n = rows();

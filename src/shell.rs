@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use crate::bridge::{EngineBridge, EngineStatus};
 use crate::cdc::CdcPage;
 use crate::console::{SqlConsole, initial_sql};
+use crate::cost_lab::CostLabPage;
 use crate::grid::thousands;
 use crate::lab::LabPage;
 use crate::late::LatePage;
+use crate::measured::Measured;
 use crate::query_lab::QueryLabPage;
 
 /// The labs, in the order a candidate takes them. They arrive one by one;
@@ -32,11 +34,13 @@ enum Page {
     Cdc,
     Late,
     Query,
+    Cost,
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let engine = EngineBridge::start();
+    Measured::provide();
     let page = RwSignal::new(Page::Console);
     let sql = RwSignal::new(initial_sql());
     let labs = lakelab_labs::all();
@@ -83,6 +87,9 @@ pub fn App() -> impl IntoView {
                             }
                             None if *name == lakelab_labs::slow_query::TITLE => {
                                 lab_link(lakelab_labs::slow_query::ID, name, about, page, Page::Query)
+                            }
+                            None if *name == lakelab_labs::cost::lab::TITLE => {
+                                lab_link(lakelab_labs::cost::lab::ID, name, about, page, Page::Cost)
                             }
                             Some(lab) => {
                                 let id = lab.id;
@@ -166,6 +173,7 @@ pub fn App() -> impl IntoView {
                     Page::Cdc => view! { <CdcPage engine=engine /> }.into_any(),
                     Page::Late => view! { <LatePage engine=engine /> }.into_any(),
                     Page::Query => view! { <QueryLabPage engine=engine /> }.into_any(),
+                    Page::Cost => view! { <CostLabPage /> }.into_any(),
                     Page::Lab(id) => match lakelab_labs::by_id(id) {
                         Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),
                         None => view! { <p>"No such lab."</p> }.into_any(),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use lakelab_labs::cost::compare::{Comparison, Report, comparison_for};
+use lakelab_labs::cost::dollars;
 use lakelab_labs::cost::prices::PriceTable;
 use lakelab_labs::cost::workload::ScanWorkload;
 use lakelab_protocol::cdc::{CdcConfig, Trigger};
@@ -111,18 +112,6 @@ async fn measure(
         rows,
         scans,
     })
-}
-
-fn dollars(v: f64) -> String {
-    if v >= 100.0 {
-        format!("${v:.0}")
-    } else if v >= 0.01 {
-        format!("${v:.2}")
-    } else if v >= 0.0001 {
-        format!("${v:.4}")
-    } else {
-        "< $0.0001".into()
-    }
 }
 
 fn print(report: &Report, measured: Option<&Measured>) {

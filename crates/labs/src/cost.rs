@@ -24,6 +24,7 @@ mod sensitivity;
 
 pub mod cluster;
 pub mod compare;
+pub mod lab;
 pub mod prices;
 pub mod simulate;
 pub mod workload;
@@ -36,6 +37,20 @@ pub const DISCLAIMER: &str = "Prices are approximate public list prices (pay-as-
 Premium tier, one US region per cloud), read from the pages each number cites on the date it \
 gives. Real bills differ: negotiated discounts, reserved instances, other regions, storage, \
 network and the spot market all move them. Edit the table to match your own.";
+
+/// An amount of money as the CLI and the lab show it: cents where they
+/// matter, and tiny amounts (a pre-aggregated lookup) not rounded to zero.
+pub fn dollars(v: f64) -> String {
+    if v >= 100.0 {
+        format!("${v:.0}")
+    } else if v >= 0.01 {
+        format!("${v:.2}")
+    } else if v >= 0.0001 {
+        format!("${v:.4}")
+    } else {
+        "< $0.0001".into()
+    }
+}
 
 /// Seconds in an hour, for per-hour prices billed per second.
 pub(crate) const HOUR: f64 = 3600.0;

@@ -548,3 +548,32 @@ pub async fn run_query_lab(app: &App, size: usize) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// The cost lab as a candidate reaches it: a few CDC batches and the
+/// slow-query ladder measured first, then the options priced from them.
+/// Returns the number of options priced.
+pub async fn run_cost_lab(app: &App) -> Result<usize> {
+    app.click("#nav-lab-cdc").await?;
+    app.wait_for("the CDC lab", STATEMENT, || async {
+        cdc_idle_batches(app).await
+    })
+    .await?;
+    let mut batches = cdc_command(app, "#cdc-start", 0).await?;
+    for _ in 0..2 {
+        batches = cdc_command(app, "#cdc-step", batches).await?;
+    }
+    run_query_lab(app, 0).await?;
+    app.click("#nav-lab-cost").await?;
+    app.wait_for("the options priced", STATEMENT, || async {
+        Ok(app
+            .attr("#cost-status", "data-state")
+            .await?
+            .filter(|s| s == "priced"))
+    })
+    .await?;
+    Ok(app
+        .client
+        .find_all(fantoccini::Locator::Css("#cost-table tbody tr"))
+        .await?
+        .len())
+}

@@ -40,6 +40,13 @@ async fn main() -> Result<()> {
         let size = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         return query(&path, size).await;
     }
+    if args.first().map(String::as_str) == Some("cost") {
+        args.remove(0);
+        let path = args
+            .first()
+            .map_or_else(|| PathBuf::from("docs/lab-cost.png"), PathBuf::from);
+        return cost(&path).await;
+    }
     if args.first().map(String::as_str) == Some("lab") {
         args.remove(0);
         let path = args
@@ -141,5 +148,18 @@ async fn query(path: &std::path::Path, size: usize) -> Result<()> {
     app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
     app.screenshot(path).await?;
     println!("saved {}", path.display());
+    app.close().await
+}
+
+/// The cost lab priced from the CDC and slow-query labs' measurements.
+async fn cost(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1700).await?;
+    app.wait_ready().await?;
+    let options = lakelab_e2e::run_cost_lab(&app).await?;
+    app.click("#cost-option-1").await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("{options} options priced; saved {}", path.display());
     app.close().await
 }

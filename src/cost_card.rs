@@ -1,0 +1,199 @@
+//! A configuration of one's own in the cost lab: a form (cluster,
+//! workers, Photon, spot, trigger) that becomes one more priced option.
+//! The fields are kept as typed, so a bad one can be shown and corrected;
+//! the option priced is the last one that was valid.
+
+use lakelab_labs::cost::CostError;
+use lakelab_labs::cost::cluster::Workers;
+use lakelab_labs::cost::compare::{NamedOption, Workload};
+use lakelab_labs::cost::prices::{Cloud, ComputeType, PriceTable};
+use lakelab_labs::cost::workload::StreamTrigger;
+use leptos::prelude::*;
+
+/// The form's fields, as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardFields {
+    pub name: String,
+    pub cloud: Cloud,
+    pub compute: ComputeType,
+    pub instance: String,
+    pub autoscale: bool,
+    pub min_workers: String,
+    pub max_workers: String,
+    pub photon: bool,
+    pub spot_share: String,
+    /// `continuous`, `processing_time` or `available_now`.
+    pub trigger: &'static str,
+    /// Seconds for processingTime, minutes for availableNow.
+    pub interval: String,
+    pub events_per_second: String,
+}
+
+impl CardFields {
+    /// A starting point: the given trigger on four i3.xlarge jobs workers.
+    pub fn new(name: &str, trigger: &'static str, interval: &str) -> Self {
+        CardFields {
+            name: name.to_owned(),
+            cloud: Cloud::Aws,
+            compute: ComputeType::Jobs,
+            instance: "i3.xlarge".to_owned(),
+            autoscale: false,
+            min_workers: "4".to_owned(),
+            max_workers: "8".to_owned(),
+            photon: false,
+            spot_share: "0".to_owned(),
+            trigger,
+            interval: interval.to_owned(),
+            events_per_second: "20000".to_owned(),
+        }
+    }
+
+    /// The option these fields describe, built on `base` (a measured stream
+    /// option: its work per event and its day's rate profile).
+    pub fn to_option(&self, base: &NamedOption) -> Result<NamedOption, CostError> {
+        fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, CostError> {
+            text.trim()
+                .parse()
+                .map_err(|_| CostError::new(field, format!("'{text}' is not a number")))
+        }
+        let Workload::Stream(base_stream) = &base.workload else {
+            return Err(CostError::new("workload", "measure the CDC pipeline first"));
+        };
+        let min = number("workers", &self.min_workers)?;
+        let workers = if self.autoscale {
+            Workers::Autoscale {
+                min,
+                max: number("max workers", &self.max_workers)?,
+            }
+        } else {
+            Workers::Fixed(min)
+        };
+        let trigger = match self.trigger {
+            "processing_time" => StreamTrigger::ProcessingTime {
+                seconds: number("interval", &self.interval)?,
+            },
+            "available_now" => StreamTrigger::AvailableNow {
+                every_minutes: number("interval", &self.interval)?,
+            },
+            _ => StreamTrigger::Continuous,
+        };
+        let mut stream = base_stream.clone();
+        stream.trigger = trigger;
+        stream.events_per_second = number("events per second", &self.events_per_second)?;
+        let mut cluster = base.cluster.clone();
+        cluster.cloud = self.cloud;
+        cluster.compute = self.compute;
+        cluster.driver = self.instance.clone();
+        cluster.worker = self.instance.clone();
+        cluster.workers = workers;
+        cluster.photon = self.photon;
+        cluster.spot_share = number("spot share", &self.spot_share)?;
+        Ok(NamedOption {
+            name: self.name.clone(),
+            cluster,
+            workload: Workload::Stream(stream),
+        })
+    }
+}
+
+/// One configuration's form. `error` is shown under it.
+#[component]
+pub fn ConfigCard(
+    id: &'static str,
+    fields: RwSignal<CardFields>,
+    error: Signal<Option<CostError>>,
+    prices: RwSignal<PriceTable>,
+) -> impl IntoView {
+    let text = move |get: fn(&CardFields) -> String, set: fn(&mut CardFields, String)| {
+        view! {
+            <input prop:value=move || fields.with(get)
+                on:change=move |ev| fields.update(|f| set(f, event_target_value(&ev))) />
+        }
+    };
+    let instances = move || {
+        let cloud = fields.with(|f| f.cloud);
+        prices.with(|p| {
+            p.instances
+                .iter()
+                .filter(|(_, i)| i.cloud == cloud)
+                .map(|(name, _)| name.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="panel cost-card" id=id>
+            <label>"name " {text(|f| f.name.clone(), |f, v| f.name = v)}</label>
+            <label>"cloud "
+                <select on:change=move |ev| {
+                    let cloud = if event_target_value(&ev) == "azure" { Cloud::Azure } else { Cloud::Aws };
+                    let first = prices.with_untracked(|p| {
+                        p.instances.iter().find(|(_, i)| i.cloud == cloud).map(|(n, _)| n.clone())
+                    });
+                    fields.update(|f| {
+                        f.cloud = cloud;
+                        f.instance = first.unwrap_or_default();
+                    });
+                }>
+                    {Cloud::ALL.iter().map(|c| view! {
+                        <option value=c.key() selected=move || fields.with(|f| f.cloud == *c)>{c.key()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"compute "
+                <select class="compute" on:change=move |ev| {
+                    let key = event_target_value(&ev);
+                    if let Some(c) = ComputeType::ALL.iter().find(|c| c.key() == key) {
+                        fields.update(|f| f.compute = *c);
+                    }
+                }>
+                    {ComputeType::ALL.iter().map(|c| view! {
+                        <option value=c.key() selected=move || fields.with(|f| f.compute == *c)>{c.key()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"instance "
+                <select class="instance" on:change=move |ev| fields.update(|f| f.instance = event_target_value(&ev))>
+                    {move || instances().into_iter().map(|name| {
+                        let chosen = fields.with(|f| f.instance == name);
+                        view! { <option value=name.clone() selected=chosen>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label><input type="checkbox" class="autoscale" prop:checked=move || fields.with(|f| f.autoscale)
+                on:change=move |ev| fields.update(|f| f.autoscale = event_target_checked(&ev)) />" autoscale"</label>
+            <label>{move || if fields.with(|f| f.autoscale) { "min workers " } else { "workers " }}
+                <span class="workers">{text(|f| f.min_workers.clone(), |f, v| f.min_workers = v)}</span></label>
+            <Show when=move || fields.with(|f| f.autoscale)>
+                <label>"max workers " {text(|f| f.max_workers.clone(), |f, v| f.max_workers = v)}</label>
+            </Show>
+            <label><input type="checkbox" class="photon" prop:checked=move || fields.with(|f| f.photon)
+                on:change=move |ev| fields.update(|f| f.photon = event_target_checked(&ev)) />" Photon"</label>
+            <label>"spot share (0–1) " {text(|f| f.spot_share.clone(), |f, v| f.spot_share = v)}</label>
+            <label>"trigger "
+                <select class="trigger" on:change=move |ev| {
+                    let t = match event_target_value(&ev).as_str() {
+                        "processing_time" => "processing_time",
+                        "available_now" => "available_now",
+                        _ => "continuous",
+                    };
+                    fields.update(|f| f.trigger = t);
+                }>
+                    {[("continuous", "continuous"), ("processing_time", "processingTime (s)"), ("available_now", "availableNow every (min)")]
+                        .into_iter()
+                        .map(|(key, label)| view! {
+                            <option value=key selected=move || fields.with(|f| f.trigger == key)>{label}</option>
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <Show when=move || fields.with(|f| f.trigger != "continuous")>
+                <label>"interval " <span class="interval">{text(|f| f.interval.clone(), |f, v| f.interval = v)}</span></label>
+            </Show>
+            <label>"change events/s " {text(|f| f.events_per_second.clone(), |f, v| f.events_per_second = v)}</label>
+            {move || error.get().map(|e| view! {
+                <p class="error field-error">{format!("{}: {}", e.field, e.message)}
+                    <br/><span class="hint">"The last valid configuration stays priced."</span></p>
+            })}
+        </div>
+    }
+}

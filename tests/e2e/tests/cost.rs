@@ -1,0 +1,99 @@
+//! The cost lab in the browser, end to end: the CDC lab's and the
+//! slow-query lab's measurements priced, a day simulated per option, the
+//! break-even found, and a bad price edit refused with the last valid
+//! table kept.
+
+use lakelab_e2e::{App, Result, run_cost_lab};
+
+/// A number attribute of an element.
+async fn number(app: &App, css: &str, attr: &str) -> Result<f64> {
+    let value = app
+        .attr(css, attr)
+        .await?
+        .ok_or_else(|| format!("{css} has no {attr}"))?;
+    Ok(value.parse()?)
+}
+
+#[tokio::test]
+async fn the_cost_lab_prices_what_the_other_labs_measured() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    let options = match run_cost_lab(&app).await {
+        Ok(n) => n,
+        Err(e) => {
+            let path = std::env::temp_dir().join("lakelab-cost-failure.png");
+            app.screenshot(&path).await?;
+            return Err(format!("{e} (screenshot: {})", path.display()).into());
+        }
+    };
+    // Eight stream options from the CDC measurement, six scans from the
+    // ladder, and the candidate's two configurations.
+    assert_eq!(options, 16);
+    let measured = app.text("#cost-measured").await?;
+    assert!(measured.contains("core-seconds per event"), "{measured}");
+    assert!(measured.contains("5 rungs"), "{measured}");
+    // Hourly runs are cheaper than the always-on cluster, and slower.
+    let (always, hourly) = ("#cost-option-0", "#cost-option-7");
+    assert!(
+        number(&app, hourly, "data-cost-day").await?
+            < number(&app, always, "data-cost-day").await?
+    );
+    assert!(
+        number(&app, hourly, "data-latency").await? > number(&app, always, "data-latency").await?
+    );
+    assert!(number(&app, "#cost-break-even", "data-minutes").await? > 0.0);
+    // A day per option, drawn when its row is chosen.
+    app.click("#cost-option-1").await?;
+    let day = app.text("#cost-day h3").await?;
+    assert!(day.contains("autoscale"), "{day}");
+
+    // A configuration of one's own: Photon changes its price; zero workers
+    // is refused next to the form, and its last valid version stays priced.
+    let mine = "#cost-option-14";
+    let plain = number(&app, mine, "data-cost-day").await?;
+    app.click("#cost-card-a input.photon").await?;
+    let photon = app
+        .wait_for("Photon priced", lakelab_e2e::STATEMENT, || async {
+            let day = number(&app, mine, "data-cost-day").await?;
+            Ok(Some(day).filter(|d| *d != plain))
+        })
+        .await?;
+    app.client
+        .execute(
+            "const i = document.querySelector('#cost-card-a .workers input');              i.value = '0'; i.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await?;
+    let refused = app
+        .wait_for("the workers error", lakelab_e2e::STATEMENT, || async {
+            app.try_find("#cost-card-a .field-error").await
+        })
+        .await?
+        .text()
+        .await?;
+    assert!(refused.contains("workers"), "{refused}");
+    assert_eq!(number(&app, mine, "data-cost-day").await?, photon);
+
+    // A negative price is refused next to its field; the prices stay.
+    let before = number(&app, always, "data-cost-day").await?;
+    app.click("#cost-prices summary").await?;
+    app.client
+        .execute(
+            "const t = document.querySelector('#cost-prices textarea'); \
+             t.value = t.value.replace(/\"value\": 0\\.15,/, '\"value\": -1,'); \
+             t.dispatchEvent(new Event('input'));",
+            vec![],
+        )
+        .await?;
+    app.click("#cost-prices button.apply").await?;
+    let error = app
+        .wait_for("the price error", lakelab_e2e::STATEMENT, || async {
+            app.try_find("#cost-prices .field-error").await
+        })
+        .await?
+        .text()
+        .await?;
+    assert!(error.contains("dbu_rates"), "{error}");
+    assert_eq!(number(&app, always, "data-cost-day").await?, before);
+    app.close().await
+}
