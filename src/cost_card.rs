@@ -9,9 +9,36 @@ use lakelab_labs::cost::compare::{NamedOption, Workload};
 use lakelab_labs::cost::prices::{Cloud, ComputeType, PriceTable};
 use lakelab_labs::cost::workload::StreamTrigger;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The trigger a configuration runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TriggerKind {
+    Continuous,
+    /// Every `interval` seconds.
+    ProcessingTime,
+    /// A job every `interval` minutes.
+    AvailableNow,
+}
+
+impl TriggerKind {
+    const ALL: [(TriggerKind, &'static str, &'static str); 3] = [
+        (TriggerKind::Continuous, "continuous", "continuous"),
+        (
+            TriggerKind::ProcessingTime,
+            "processing_time",
+            "processingTime (s)",
+        ),
+        (
+            TriggerKind::AvailableNow,
+            "available_now",
+            "availableNow every (min)",
+        ),
+    ];
+}
 
 /// The form's fields, as typed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardFields {
     pub name: String,
     pub cloud: Cloud,
@@ -22,8 +49,7 @@ pub struct CardFields {
     pub max_workers: String,
     pub photon: bool,
     pub spot_share: String,
-    /// `continuous`, `processing_time` or `available_now`.
-    pub trigger: &'static str,
+    pub trigger: TriggerKind,
     /// Seconds for processingTime, minutes for availableNow.
     pub interval: String,
     pub events_per_second: String,
@@ -31,7 +57,7 @@ pub struct CardFields {
 
 impl CardFields {
     /// A starting point: the given trigger on four i3.xlarge jobs workers.
-    pub fn new(name: &str, trigger: &'static str, interval: &str) -> Self {
+    pub fn new(name: &str, trigger: TriggerKind, interval: &str) -> Self {
         CardFields {
             name: name.to_owned(),
             cloud: Cloud::Aws,
@@ -69,13 +95,13 @@ impl CardFields {
             Workers::Fixed(min)
         };
         let trigger = match self.trigger {
-            "processing_time" => StreamTrigger::ProcessingTime {
+            TriggerKind::ProcessingTime => StreamTrigger::ProcessingTime {
                 seconds: number("interval", &self.interval)?,
             },
-            "available_now" => StreamTrigger::AvailableNow {
+            TriggerKind::AvailableNow => StreamTrigger::AvailableNow {
                 every_minutes: number("interval", &self.interval)?,
             },
-            _ => StreamTrigger::Continuous,
+            TriggerKind::Continuous => StreamTrigger::Continuous,
         };
         let mut stream = base_stream.clone();
         stream.trigger = trigger;
@@ -171,22 +197,20 @@ pub fn ConfigCard(
             <label>"spot share (0–1) " {text(|f| f.spot_share.clone(), |f, v| f.spot_share = v)}</label>
             <label>"trigger "
                 <select class="trigger" on:change=move |ev| {
-                    let t = match event_target_value(&ev).as_str() {
-                        "processing_time" => "processing_time",
-                        "available_now" => "available_now",
-                        _ => "continuous",
-                    };
-                    fields.update(|f| f.trigger = t);
+                    let key = event_target_value(&ev);
+                    if let Some((kind, _, _)) = TriggerKind::ALL.iter().find(|(_, k, _)| *k == key) {
+                        fields.update(|f| f.trigger = *kind);
+                    }
                 }>
-                    {[("continuous", "continuous"), ("processing_time", "processingTime (s)"), ("available_now", "availableNow every (min)")]
+                    {TriggerKind::ALL
                         .into_iter()
-                        .map(|(key, label)| view! {
-                            <option value=key selected=move || fields.with(|f| f.trigger == key)>{label}</option>
+                        .map(|(kind, key, label)| view! {
+                            <option value=key selected=move || fields.with(|f| f.trigger == kind)>{label}</option>
                         })
                         .collect_view()}
                 </select>
             </label>
-            <Show when=move || fields.with(|f| f.trigger != "continuous")>
+            <Show when=move || fields.with(|f| f.trigger != TriggerKind::Continuous)>
                 <label>"interval " <span class="interval">{text(|f| f.interval.clone(), |f, v| f.interval = v)}</span></label>
             </Show>
             <label>"change events/s " {text(|f| f.events_per_second.clone(), |f, v| f.events_per_second = v)}</label>

@@ -15,11 +15,12 @@ use leptos::prelude::*;
 
 use crate::bridge::now_ms;
 use crate::cdc::{Prompts, chart};
-use crate::cost_card::{CardFields, ConfigCard};
+use crate::cost_card::{CardFields, ConfigCard, TriggerKind};
 use crate::measured::{Measured, Measurements};
 
 const PRICES_KEY: &str = "lakelab.cost.prices";
 const OPTIONS_KEY: &str = "lakelab.cost.options";
+const CARDS_KEY: &str = "lakelab.cost.cards";
 /// Seconds per simulation step on this page: five times coarser than the
 /// CLI's, so pricing every option stays well under a second on the UI thread.
 const STEP_S: f64 = 5.0;
@@ -91,18 +92,25 @@ pub fn CostLabPage() -> impl IntoView {
     let priced_ms = RwSignal::new(0.0);
     let selected = RwSignal::new(0usize);
 
-    // The candidate's own two configurations, priced with the others.
-    let cards = [
-        (
-            "cost-card-a",
-            CardFields::new("mine: availableNow every 10 min", "available_now", "10"),
-        ),
-        (
-            "cost-card-b",
-            CardFields::new("mine: processingTime 60 s", "processing_time", "60"),
-        ),
-    ]
-    .map(|(id, fields)| (id, RwSignal::new(fields)));
+    // The candidate's own two configurations, priced with the others and
+    // kept across reloads.
+    let saved_cards: [CardFields; 2] = crate::saved::load(CARDS_KEY).unwrap_or_else(|| {
+        [
+            CardFields::new(
+                "mine: availableNow every 10 min",
+                TriggerKind::AvailableNow,
+                "10",
+            ),
+            CardFields::new(
+                "mine: processingTime 60 s",
+                TriggerKind::ProcessingTime,
+                "60",
+            ),
+        ]
+    });
+    let [a, b] = saved_cards.map(RwSignal::new);
+    let cards = [("cost-card-a", a), ("cost-card-b", b)];
+    Effect::new(move |_| crate::saved::save(CARDS_KEY, &[a.get(), b.get()]));
     let checked = Memo::new(move |_| {
         let c = comparison.get();
         cards.map(|(_, fields)| {
@@ -151,6 +159,23 @@ pub fn CostLabPage() -> impl IntoView {
         Signal::derive(move || match checked.with(|c| c[i].clone()) {
             Some(Err(e)) => Some(e),
             _ => None,
+        })
+    };
+
+    // Each scan option's measured error, by option name.
+    let accuracy = move || -> Vec<(String, f64)> {
+        let m = measured.get();
+        with_cards.with(|c| {
+            c.iter()
+                .flat_map(|c| &c.options)
+                .filter_map(|o| match &o.workload {
+                    Workload::Scan(scan) => {
+                        let measured = m.scans.iter().find(|s| s.rung == scan.rung)?;
+                        Some((o.name.clone(), measured.relative_error))
+                    }
+                    Workload::Stream(_) => None,
+                })
+                .collect()
         })
     };
 
@@ -219,7 +244,7 @@ pub fn CostLabPage() -> impl IntoView {
                 }}
             </p>
             {move || match report.get() {
-                Some(Ok(r)) => view! { <Priced report=r selected=selected /> }.into_any(),
+                Some(Ok(r)) => view! { <Priced report=r selected=selected accuracy=accuracy() /> }.into_any(),
                 _ => ().into_any(),
             }}
             <div class="panel">
@@ -275,7 +300,11 @@ fn Measurements(measured: RwSignal<Measurements>) -> impl IntoView {
 /// The priced options: the table, cost against latency, the chosen
 /// option's day, the break-even and the assumptions.
 #[component]
-fn Priced(report: Report, selected: RwSignal<usize>) -> impl IntoView {
+fn Priced(
+    report: Report,
+    selected: RwSignal<usize>,
+    accuracy: Vec<(String, f64)>,
+) -> impl IntoView {
     let results = report.results.clone();
     let cheapest = [report.cheapest_stream.clone(), report.cheapest_scan.clone()];
     let rows = results
@@ -300,6 +329,32 @@ fn Priced(report: Report, selected: RwSignal<usize>) -> impl IntoView {
             }
         })
         .collect_view();
+    let final_table = (!accuracy.is_empty()).then(|| {
+        let rows = accuracy
+            .iter()
+            .filter_map(|(name, error)| {
+                let r = results.iter().find(|r| r.name == *name)?;
+                Some(view! {
+                    <tr>
+                        <td class="rung">{name.trim_start_matches("10 TB scan: ").to_owned()}</td>
+                        <td>{human_seconds(r.latency_s)}</td>
+                        <td>{r.cost_per_run.map(dollars).unwrap_or_else(|| "–".into())}</td>
+                        <td>{if *error == 0.0 { "exact".to_owned() } else { format!("within {:.2} %", error * 100.0) }}</td>
+                    </tr>
+                })
+            })
+            .collect_view();
+        view! {
+            <div class="panel">
+                <h3>"The slow report at 10 TB: time, cost and accuracy"</h3>
+                <table id="cost-final" class="mini">
+                    <thead><tr><th>"approach"</th><th>"time at 10 TB"</th><th>"cost per run"</th><th>"accuracy (measured)"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                <p class="hint">"The seed's table claims 45 min and $15 for the original query and $0.01 for the pre-aggregate; these rows are computed from this tab's measurements and the prices below."</p>
+            </div>
+        }
+    });
     let day = {
         let results = results.clone();
         move || results.get(selected.get()).cloned().map(day_view)
@@ -323,6 +378,7 @@ fn Priced(report: Report, selected: RwSignal<usize>) -> impl IntoView {
                 "Click a row to see its simulated day."
             </p>
         </div>
+        {final_table}
         <div class="cost-charts">
             {scatter(&results)}
             {report.break_even.clone().map(|b| break_even_view(&b))}

@@ -95,5 +95,37 @@ async fn the_cost_lab_prices_what_the_other_labs_measured() -> Result<()> {
         .await?;
     assert!(error.contains("dbu_rates"), "{error}");
     assert_eq!(number(&app, always, "data-cost-day").await?, before);
+
+    // The slow report's rungs at 10 TB, with their measured accuracy.
+    let final_rows = app
+        .client
+        .find_all(fantoccini::Locator::Css("#cost-final tbody tr"))
+        .await?;
+    assert_eq!(final_rows.len(), 6);
+    assert!(app.text("#cost-final").await?.contains("exact"));
+
+    // After a reload: the measurements and the configuration's edits are kept.
+    app.client.refresh().await?;
+    app.wait_ready().await?;
+    app.click("#nav-lab-cost").await?;
+    app.wait_for(
+        "the options priced again",
+        lakelab_e2e::STATEMENT,
+        || async {
+            Ok(app
+                .attr("#cost-status", "data-state")
+                .await?
+                .filter(|s| s == "priced"))
+        },
+    )
+    .await?;
+    let photon = app
+        .client
+        .execute(
+            "return document.querySelector('#cost-card-a input.photon').checked;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(photon, serde_json::Value::Bool(true));
     app.close().await
 }
