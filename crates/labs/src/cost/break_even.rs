@@ -148,29 +148,8 @@ pub fn break_even(
 
 #[cfg(test)]
 mod tests {
-    use super::super::cluster::{ClusterConfig, Overrides};
-    use super::super::prices::{Cloud, ComputeType};
-    use super::super::workload::StreamWorkload;
     use super::*;
-
-    fn option(name: &str, workers: u32, trigger: StreamTrigger) -> NamedOption {
-        let mut cluster = ClusterConfig::fixed(Cloud::Aws, ComputeType::Jobs, "i3.xlarge", workers);
-        cluster.overrides = Overrides {
-            startup_s: Some(120.0),
-            ..Overrides::default()
-        };
-        NamedOption {
-            name: name.to_owned(),
-            cluster,
-            workload: Workload::Stream(StreamWorkload {
-                core_seconds_per_event: 1e-4,
-                events_per_second: 10_000.0, // 1 core-s of work per second
-                profile: Vec::new(),
-                batch_overhead_s: 10.0,
-                trigger,
-            }),
-        }
-    }
+    use crate::cost::compare::stream_option as option;
 
     fn with_interval(o: &NamedOption, minutes: f64) -> NamedOption {
         let mut o = o.clone();

@@ -514,30 +514,37 @@ pub fn assumptions() -> Vec<String> {
     ]
 }
 
+/// A test's stream: 1 core-second of work a second on `workers` i3.xlarge
+/// jobs workers, with a two-minute start-up.
+#[cfg(test)]
+pub(super) fn stream_option(name: &str, workers: u32, trigger: StreamTrigger) -> NamedOption {
+    let mut cluster = ClusterConfig::fixed(
+        super::prices::Cloud::Aws,
+        super::prices::ComputeType::Jobs,
+        "i3.xlarge",
+        workers,
+    );
+    cluster.overrides = super::cluster::Overrides {
+        startup_s: Some(120.0),
+        ..super::cluster::Overrides::default()
+    };
+    NamedOption {
+        name: name.to_owned(),
+        cluster,
+        workload: Workload::Stream(StreamWorkload {
+            core_seconds_per_event: 1e-4,
+            events_per_second: 10_000.0, // 1 core-s of work per second
+            profile: Vec::new(),
+            batch_overhead_s: 10.0,
+            trigger,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::cluster::{Overrides, Workers};
-    use super::super::prices::{Cloud, ComputeType};
+    use super::super::cluster::Workers;
     use super::*;
-
-    fn stream_option(name: &str, workers: u32, trigger: StreamTrigger) -> NamedOption {
-        let mut cluster = ClusterConfig::fixed(Cloud::Aws, ComputeType::Jobs, "i3.xlarge", workers);
-        cluster.overrides = Overrides {
-            startup_s: Some(120.0),
-            ..Overrides::default()
-        };
-        NamedOption {
-            name: name.to_owned(),
-            cluster,
-            workload: Workload::Stream(StreamWorkload {
-                core_seconds_per_event: 1e-4,
-                events_per_second: 10_000.0, // 1 core-s of work per second
-                profile: Vec::new(),
-                batch_overhead_s: 10.0,
-                trigger,
-            }),
-        }
-    }
 
     fn quick() -> Settings {
         Settings {
