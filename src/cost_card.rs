@@ -1,5 +1,6 @@
-//! A configuration of one's own in the cost lab: a form (cluster,
-//! workers, Photon, spot, trigger) that becomes one more priced option.
+//! A configuration of one's own in the cost lab: a form (what it runs — the
+//! CDC stream or a measured scan —, cluster, workers, Photon, spot, trigger,
+//! latency target) that becomes one more priced option.
 //! The fields are kept as typed, so a bad one can be shown and corrected;
 //! the option priced is the last one that was valid.
 
@@ -37,10 +38,22 @@ impl TriggerKind {
     ];
 }
 
+/// What a configuration runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CardWorkload {
+    /// The CDC pipeline at a rate, under a trigger.
+    #[default]
+    Stream,
+    /// One of the slow-query lab's measured rungs at 10 TB, some times a day.
+    Scan,
+}
+
 /// The form's fields, as typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardFields {
     pub name: String,
+    #[serde(default)]
+    pub workload: CardWorkload,
     pub cloud: Cloud,
     pub compute: ComputeType,
     pub instance: String,
@@ -53,6 +66,22 @@ pub struct CardFields {
     /// Seconds for processingTime, minutes for availableNow.
     pub interval: String,
     pub events_per_second: String,
+    /// Scans: the rung's id (`baseline`, `zordered`, ...).
+    #[serde(default = "baseline")]
+    pub rung: String,
+    #[serde(default = "hourly")]
+    pub runs_per_day: String,
+    /// Minutes; empty for the comparison's target for the kind.
+    #[serde(default)]
+    pub target_minutes: String,
+}
+
+fn baseline() -> String {
+    "baseline".to_owned()
+}
+
+fn hourly() -> String {
+    "24".to_owned()
 }
 
 impl CardFields {
@@ -71,19 +100,60 @@ impl CardFields {
             trigger,
             interval: interval.to_owned(),
             events_per_second: "20000".to_owned(),
+            workload: CardWorkload::Stream,
+            rung: baseline(),
+            runs_per_day: hourly(),
+            target_minutes: String::new(),
         }
     }
 
-    /// The option these fields describe, built on `base` (a measured stream
-    /// option: its work per event and its day's rate profile).
-    pub fn to_option(&self, base: &NamedOption) -> Result<NamedOption, CostError> {
+    /// The option these fields describe, built on the measured options in
+    /// `measured`: the stream's work per event and day's rate profile, or
+    /// the chosen rung's scan.
+    pub fn to_option(&self, measured: &[NamedOption]) -> Result<NamedOption, CostError> {
         fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, CostError> {
             text.trim()
                 .parse()
                 .map_err(|_| CostError::new(field, format!("'{text}' is not a number")))
         }
-        let Workload::Stream(base_stream) = &base.workload else {
-            return Err(CostError::new("workload", "measure the CDC pipeline first"));
+        let base = measured
+            .iter()
+            .find(|o| match (&o.workload, self.workload) {
+                (Workload::Stream(_), CardWorkload::Stream) => true,
+                (Workload::Scan(scan), CardWorkload::Scan) => scan.rung == self.rung,
+                _ => false,
+            });
+        let Some(base) = base else {
+            return Err(match self.workload {
+                CardWorkload::Stream => {
+                    CostError::new("workload", "measure the CDC pipeline first")
+                }
+                CardWorkload::Scan => CostError::new(
+                    "rung",
+                    format!("the slow-query lab has not measured '{}' yet", self.rung),
+                ),
+            });
+        };
+        let workload = match &base.workload {
+            Workload::Stream(stream) => {
+                let mut stream = stream.clone();
+                stream.trigger = match self.trigger {
+                    TriggerKind::ProcessingTime => StreamTrigger::ProcessingTime {
+                        seconds: number("interval", &self.interval)?,
+                    },
+                    TriggerKind::AvailableNow => StreamTrigger::AvailableNow {
+                        every_minutes: number("interval", &self.interval)?,
+                    },
+                    TriggerKind::Continuous => StreamTrigger::Continuous,
+                };
+                stream.events_per_second = number("events per second", &self.events_per_second)?;
+                Workload::Stream(stream)
+            }
+            Workload::Scan(scan) => {
+                let mut scan = scan.clone();
+                scan.runs_per_day = number("runs per day", &self.runs_per_day)?;
+                Workload::Scan(scan)
+            }
         };
         let min = number("workers", &self.min_workers)?;
         let workers = if self.autoscale {
@@ -94,18 +164,10 @@ impl CardFields {
         } else {
             Workers::Fixed(min)
         };
-        let trigger = match self.trigger {
-            TriggerKind::ProcessingTime => StreamTrigger::ProcessingTime {
-                seconds: number("interval", &self.interval)?,
-            },
-            TriggerKind::AvailableNow => StreamTrigger::AvailableNow {
-                every_minutes: number("interval", &self.interval)?,
-            },
-            TriggerKind::Continuous => StreamTrigger::Continuous,
+        let latency_target_s = match self.target_minutes.trim() {
+            "" => None,
+            text => Some(number::<f64>("latency target", text)? * 60.0),
         };
-        let mut stream = base_stream.clone();
-        stream.trigger = trigger;
-        stream.events_per_second = number("events per second", &self.events_per_second)?;
         let mut cluster = base.cluster.clone();
         cluster.cloud = self.cloud;
         cluster.compute = self.compute;
@@ -117,7 +179,8 @@ impl CardFields {
         Ok(NamedOption {
             name: self.name.clone(),
             cluster,
-            workload: Workload::Stream(stream),
+            workload,
+            latency_target_s,
         })
     }
 }
@@ -129,7 +192,10 @@ pub fn ConfigCard(
     fields: RwSignal<CardFields>,
     error: Signal<Option<CostError>>,
     prices: RwSignal<PriceTable>,
+    /// The slow-query rungs measured so far, by id.
+    rungs: Signal<Vec<String>>,
 ) -> impl IntoView {
+    let is_stream = move || fields.with(|f| f.workload == CardWorkload::Stream);
     let text = move |get: fn(&CardFields) -> String, set: fn(&mut CardFields, String)| {
         view! {
             <input prop:value=move || fields.with(get)
@@ -149,6 +215,26 @@ pub fn ConfigCard(
     view! {
         <div class="panel cost-card" id=id>
             <label>"name " {text(|f| f.name.clone(), |f, v| f.name = v)}</label>
+            <label>"runs "
+                <select class="workload" on:change=move |ev| {
+                    let scan = event_target_value(&ev) == "scan";
+                    fields.update(|f| f.workload = if scan { CardWorkload::Scan } else { CardWorkload::Stream });
+                }>
+                    <option value="stream" selected=is_stream>"the CDC stream"</option>
+                    <option value="scan" selected=move || !is_stream()>"a 10 TB scan"</option>
+                </select>
+            </label>
+            <Show when=move || !is_stream()>
+                <label>"rung "
+                    <select class="rung" on:change=move |ev| fields.update(|f| f.rung = event_target_value(&ev))>
+                        {move || rungs.get().into_iter().map(|id| {
+                            let chosen = fields.with(|f| f.rung == id);
+                            view! { <option value=id.clone() selected=chosen>{id.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"runs per day " <span class="runs-per-day">{text(|f| f.runs_per_day.clone(), |f, v| f.runs_per_day = v)}</span></label>
+            </Show>
             <label>"cloud "
                 <select on:change=move |ev| {
                     let cloud = if event_target_value(&ev) == "azure" { Cloud::Azure } else { Cloud::Aws };
@@ -195,25 +281,28 @@ pub fn ConfigCard(
             <label><input type="checkbox" class="photon" prop:checked=move || fields.with(|f| f.photon)
                 on:change=move |ev| fields.update(|f| f.photon = event_target_checked(&ev)) />" Photon"</label>
             <label>"spot share (0–1) " {text(|f| f.spot_share.clone(), |f, v| f.spot_share = v)}</label>
-            <label>"trigger "
-                <select class="trigger" on:change=move |ev| {
-                    let key = event_target_value(&ev);
-                    if let Some((kind, _, _)) = TriggerKind::ALL.iter().find(|(_, k, _)| *k == key) {
-                        fields.update(|f| f.trigger = *kind);
-                    }
-                }>
-                    {TriggerKind::ALL
-                        .into_iter()
-                        .map(|(kind, key, label)| view! {
-                            <option value=key selected=move || fields.with(|f| f.trigger == kind)>{label}</option>
-                        })
-                        .collect_view()}
-                </select>
-            </label>
-            <Show when=move || fields.with(|f| f.trigger != TriggerKind::Continuous)>
-                <label>"interval " <span class="interval">{text(|f| f.interval.clone(), |f, v| f.interval = v)}</span></label>
+            <Show when=is_stream>
+                <label>"trigger "
+                    <select class="trigger" on:change=move |ev| {
+                        let key = event_target_value(&ev);
+                        if let Some((kind, _, _)) = TriggerKind::ALL.iter().find(|(_, k, _)| *k == key) {
+                            fields.update(|f| f.trigger = *kind);
+                        }
+                    }>
+                        {TriggerKind::ALL
+                            .into_iter()
+                            .map(|(kind, key, label)| view! {
+                                <option value=key selected=move || fields.with(|f| f.trigger == kind)>{label}</option>
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <Show when=move || fields.with(|f| f.trigger != TriggerKind::Continuous)>
+                    <label>"interval " <span class="interval">{text(|f| f.interval.clone(), |f, v| f.interval = v)}</span></label>
+                </Show>
+                <label>"change events/s " {text(|f| f.events_per_second.clone(), |f, v| f.events_per_second = v)}</label>
             </Show>
-            <label>"change events/s " {text(|f| f.events_per_second.clone(), |f, v| f.events_per_second = v)}</label>
+            <label>"latency target (min) " <span class="target">{text(|f| f.target_minutes.clone(), |f, v| f.target_minutes = v)}</span></label>
             {move || error.get().map(|e| view! {
                 <p class="error field-error">{format!("{}: {}", e.field, e.message)}
                     <br/><span class="hint">"The last valid configuration stays priced."</span></p>

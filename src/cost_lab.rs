@@ -4,7 +4,7 @@
 //! trigger interval, and the price table and options as editable JSON.
 
 use lakelab_labs::cost::compare::{
-    Comparison, NamedOption, OptionResult, Report, Workload, comparison_for,
+    Comparison, Kind, NamedOption, OptionResult, Report, Workload, comparison_for,
 };
 use lakelab_labs::cost::lab::{MODEL_ANSWER, PROMPTS, STORY, TITLE};
 use lakelab_labs::cost::prices::PriceTable;
@@ -29,7 +29,7 @@ const STEP_S: f64 = 5.0;
 /// measured work per event, scans only for measured rungs.
 fn default_options(m: &Measurements) -> Option<Comparison> {
     let scans: Vec<_> = m.scans.iter().filter_map(|s| s.workload()).collect();
-    let work = m.cdc.as_ref().map(|c| c.core_seconds_per_event());
+    let work = m.cdc.as_ref().and_then(|c| c.cost()).map(|c| c.per_event_s);
     if work.is_none() && scans.is_empty() {
         return None;
     }
@@ -115,11 +115,7 @@ pub fn CostLabPage() -> impl IntoView {
         let c = comparison.get();
         cards.map(|(_, fields)| {
             let c = c.as_ref()?;
-            let base = c
-                .options
-                .iter()
-                .find(|o| matches!(o.workload, Workload::Stream(_)))?;
-            Some(fields.with(|f| f.to_option(base)).and_then(|option| {
+            Some(fields.with(|f| f.to_option(&c.options)).and_then(|option| {
                 let alone = Comparison {
                     options: vec![option.clone()],
                     break_even: None,
@@ -154,6 +150,9 @@ pub fn CostLabPage() -> impl IntoView {
             }
         }
         Some(c)
+    });
+    let rungs = Signal::derive(move || {
+        measured.with(|m| m.scans.iter().map(|s| s.rung.clone()).collect::<Vec<_>>())
     });
     let card_error = move |i: usize| {
         Signal::derive(move || match checked.with(|c| c[i].clone()) {
@@ -249,10 +248,10 @@ pub fn CostLabPage() -> impl IntoView {
             }}
             <div class="panel">
                 <h3>"Your configurations"</h3>
-                <p class="hint">"Each is priced as one more option of the table above, on the CDC pipeline's measured work."</p>
+                <p class="hint">"Each is priced as one more option of the table above, on what the labs measured: the CDC pipeline's work per event, or a rung's scan at 10 TB. An empty latency target uses the table's for its kind."</p>
                 <div class="cost-cards">
                     {cards.into_iter().enumerate().map(|(i, (id, fields))| view! {
-                        <ConfigCard id=id fields=fields error=card_error(i) prices=prices />
+                        <ConfigCard id=id fields=fields error=card_error(i) prices=prices rungs=rungs />
                     }).collect_view()}
                 </div>
             </div>
@@ -272,14 +271,26 @@ fn Measurements(measured: RwSignal<Measurements>) -> impl IntoView {
         <div class="panel" id="cost-measured">
             <h3>"Measured in this tab"</h3>
             <ul>
-                <li>{move || match measured.get().cdc {
-                    Some(c) => format!(
-                        "CDC lab: {} change events in {} batches took {:.2} s of processing ({} tables, {} transactions/s): {:.2e} core-seconds per event.",
-                        c.events, c.batches, c.seconds, c.tables, c.tps, c.core_seconds_per_event()
-                    ),
+                <li id="cost-measured-cdc">{move || match measured.get().cdc.as_ref().and_then(|c| Some((c.clone(), c.cost()?))) {
+                    Some((c, cost)) => {
+                        let rates = c.runs.keys().map(|t| format!("{t}")).collect::<Vec<_>>().join(", ");
+                        let split = if cost.separated {
+                            format!("{:.3} s fixed per batch + {:.2e} core-seconds per event", cost.per_batch_s, cost.per_event_s)
+                        } else {
+                            format!("{:.2e} core-seconds per event, fixed costs included", cost.per_event_s)
+                        };
+                        format!(
+                            "CDC lab: {} change events in {} batches took {:.2} s of processing ({} tables; transactions/s: {rates}): {split}.",
+                            c.events(), cost.batches, c.seconds(), c.tables
+                        )
+                    }
                     None => "CDC lab: not measured yet (run a few batches there).".to_owned(),
                 }}</li>
-                <li class="hint">"Each batch also pays fixed costs (planning, commits), so a small, slow run overstates the work per event: run the CDC lab at a higher rate for a number closer to the scenario's."</li>
+                <li class="hint">{move || if measured.get().cdc.and_then(|c| c.cost()).is_some_and(|c| c.separated) {
+                    "The line through batches of different sizes separates each batch's fixed cost (planning, commits) from the work per event; only the latter is scaled to the scenario's rate."
+                } else {
+                    "Each batch also pays fixed costs (planning, commits), which this number still includes: run the CDC lab again at a rate a few times higher or lower, and the two runs' batches separate them."
+                }}</li>
                 <li>{move || {
                     let scans = measured.get().scans;
                     match scans.first() {
@@ -316,6 +327,8 @@ fn Priced(
                 <tr id=format!("cost-option-{i}") class:best=best class:chosen=move || selected.get() == i
                     data-cost-day=format!("{:.6}", r.cost_per_day)
                     data-latency=format!("{:.1}", r.latency_s)
+                    data-kind=match r.kind { Kind::Stream => "stream", Kind::Scan => "scan" }
+                    data-meets=match r.meets_target { Some(true) => "yes", Some(false) => "no", None => "" }
                     on:click=move |_| selected.set(i)>
                     <td>{i + 1}</td>
                     <td class="rung">{r.name.clone()}</td>

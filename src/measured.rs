@@ -3,6 +3,9 @@
 //! ladder's rungs. Shared by the pages through Leptos' context and kept in
 //! localStorage, so a reload does not lose them.
 
+use std::collections::BTreeMap;
+
+use lakelab_labs::cost::batch_cost::{BatchCost, BatchSample};
 use lakelab_labs::cost::workload::ScanWorkload;
 use lakelab_labs::slow_query;
 use lakelab_protocol::cdc::BatchProgress;
@@ -11,19 +14,31 @@ use serde::{Deserialize, Serialize};
 
 const KEY: &str = "lakelab.measured";
 
-/// The CDC pipeline's batches, summed.
+/// The CDC pipeline's batches: the latest run at each transaction rate, at
+/// one table count (fixed costs per batch grow with the tables).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CdcWork {
-    pub events: u64,
-    pub seconds: f64,
-    pub batches: usize,
     pub tables: usize,
-    pub tps: u32,
+    pub runs: BTreeMap<u32, Vec<BatchSample>>,
 }
 
 impl CdcWork {
-    pub fn core_seconds_per_event(&self) -> f64 {
-        self.seconds / self.events.max(1) as f64
+    fn samples(&self) -> impl Iterator<Item = &BatchSample> {
+        self.runs.values().flatten()
+    }
+
+    pub fn events(&self) -> u64 {
+        self.samples().map(|s| s.events).sum()
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.samples().map(|s| s.seconds).sum()
+    }
+
+    /// Each batch's fixed cost and the work per event, told apart when the
+    /// runs' batches differ enough in size.
+    pub fn cost(&self) -> Option<BatchCost> {
+        BatchCost::fit(&self.samples().copied().collect::<Vec<_>>())
     }
 }
 
@@ -70,26 +85,39 @@ impl Measured {
         use_context()
     }
 
-    /// Records the CDC lab's latest batches (the ones the page shows),
-    /// without the initial snapshot's batch, which also creates the tables.
+    /// Records the CDC lab's latest batches (the ones the page shows) as the
+    /// run at `tps`, without the initial snapshot's batch, which also
+    /// creates the tables. Runs at another table count are dropped.
     pub fn record_cdc(&self, batches: &[BatchProgress], tables: usize, tps: u32) {
-        let batches: Vec<&BatchProgress> = batches.iter().filter(|b| b.batch_id > 0).collect();
-        let events: u64 = batches.iter().map(|b| b.num_input_rows).sum();
-        if events == 0 {
+        let samples: Vec<BatchSample> = batches
+            .iter()
+            .filter(|b| b.batch_id > 0 && b.num_input_rows > 0)
+            .map(|b| BatchSample {
+                events: b.num_input_rows,
+                seconds: b
+                    .duration_ms
+                    .get("triggerExecution")
+                    .copied()
+                    .unwrap_or(0.0)
+                    / 1000.0,
+            })
+            .collect();
+        if samples.is_empty() {
             return;
         }
-        let ms: f64 = batches
-            .iter()
-            .filter_map(|b| b.duration_ms.get("triggerExecution"))
-            .sum();
-        let work = CdcWork {
-            events,
-            seconds: ms / 1000.0,
-            batches: batches.len(),
-            tables,
-            tps,
-        };
-        self.0.update(|m| m.cdc = Some(work));
+        self.0.update(|m| {
+            let work = m.cdc.get_or_insert_with(|| CdcWork {
+                tables,
+                runs: BTreeMap::new(),
+            });
+            if work.tables != tables {
+                *work = CdcWork {
+                    tables,
+                    runs: BTreeMap::new(),
+                };
+            }
+            work.runs.insert(tps, samples);
+        });
     }
 
     /// Records one rung (replacing an earlier measurement of it).

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use lakelab_labs::cost::batch_cost::{BatchCost, BatchSample};
 use lakelab_labs::cost::compare::{Comparison, Report, comparison_for};
 use lakelab_labs::cost::dollars;
 use lakelab_labs::cost::prices::PriceTable;
@@ -34,13 +35,14 @@ pub struct CostOptions {
 struct Measured {
     events: u64,
     seconds: f64,
+    batch_cost: BatchCost,
     rows: u64,
     scans: Vec<ScanWorkload>,
 }
 
 impl Measured {
     fn core_seconds_per_event(&self) -> f64 {
-        self.seconds / self.events.max(1) as f64
+        self.batch_cost.per_event_s
     }
 }
 
@@ -48,9 +50,9 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Runs the CDC pipeline on `lake` and returns the change events it
-/// processed and the seconds it took (on one core, as the pipeline runs).
-async fn measure_cdc(lake: &Path, o: &cdc::Options) -> Result<(u64, f64), String> {
+/// Runs the CDC pipeline on `lake` at `tps` and returns each batch's change
+/// events and the seconds it took (on one core, as the pipeline runs).
+async fn measure_cdc(lake: &Path, o: &cdc::Options, tps: u32) -> Result<Vec<BatchSample>, String> {
     std::fs::create_dir_all(lake).map_err(|e| format!("cannot create {}: {e}", lake.display()))?;
     let store = Rc::new(LocalStore::new(lake).map_err(|e| e.to_string())?);
     Simulation::reset(store.as_ref(), "")
@@ -59,7 +61,7 @@ async fn measure_cdc(lake: &Path, o: &cdc::Options) -> Result<(u64, f64), String
     let config = CdcConfig {
         seed: o.seed,
         tables: o.tables,
-        tps: o.tps,
+        tps,
         partitions: o.partitions,
         max_offsets_per_trigger: None,
         trigger: Trigger::ProcessingTime {
@@ -79,13 +81,18 @@ async fn measure_cdc(lake: &Path, o: &cdc::Options) -> Result<(u64, f64), String
     if let Some(error) = &sim.error {
         return Err(format!("the pipeline stopped: {error}"));
     }
-    let batches = &sim.history[skip..];
-    let events = batches.iter().map(|b| b.num_input_rows).sum();
-    let ms: f64 = batches
+    Ok(sim.history[skip..]
         .iter()
-        .filter_map(|b| b.duration_ms.get("triggerExecution"))
-        .sum();
-    Ok((events, ms / 1000.0))
+        .map(|b| BatchSample {
+            events: b.num_input_rows,
+            seconds: b
+                .duration_ms
+                .get("triggerExecution")
+                .copied()
+                .unwrap_or(0.0)
+                / 1000.0,
+        })
+        .collect())
 }
 
 async fn measure(
@@ -98,7 +105,16 @@ async fn measure(
         "Measuring the CDC pipeline ({} tables, {} transactions/s, {} simulated minutes)…",
         o.tables, o.tps, o.minutes
     ));
-    let (events, seconds) = measure_cdc(&lake.join("cdc"), o).await?;
+    let mut samples = measure_cdc(&lake.join("cdc"), o, o.tps).await?;
+    // A second run at a quarter of the rate gives batches of another size,
+    // which separates each batch's fixed cost from the work per event.
+    let low = (o.tps / 4).max(1);
+    say(format!("…and again at {low} transactions/s."));
+    samples.extend(measure_cdc(&lake.join("cdc-low"), o, low).await?);
+    let batch_cost =
+        BatchCost::fit(&samples).ok_or("the CDC pipeline processed no change events to measure")?;
+    let events = samples.iter().map(|s| s.events).sum();
+    let seconds = samples.iter().map(|s| s.seconds).sum();
     say(format!("Measuring the slow-query ladder ({rows} rows)…"));
     let quiet = |_: String| {};
     let (_, rungs) = crate::query::climb(&lake.join("query"), rows, &quiet).await?;
@@ -109,6 +125,7 @@ async fn measure(
     Ok(Measured {
         events,
         seconds,
+        batch_cost,
         rows,
         scans,
     })
@@ -116,13 +133,22 @@ async fn measure(
 
 fn print(report: &Report, measured: Option<&Measured>) {
     if let Some(m) = measured {
+        let c = &m.batch_cost;
+        let split = if c.separated {
+            format!(
+                "{:.3} s fixed per batch + {:.2e} core-seconds per event",
+                c.per_batch_s, c.per_event_s
+            )
+        } else {
+            format!(
+                "{:.2e} core-seconds per event (batches too alike in size to separate a fixed part)",
+                c.per_event_s
+            )
+        };
         println!(
-            "\nMeasured here: {} change events in {:.2} s of processing = {:.2e} core-seconds per event; \
+            "\nMeasured here: {} change events in {} batches, {:.2} s of processing = {split}; \
              the query ladder at {} rows.",
-            m.events,
-            m.seconds,
-            m.core_seconds_per_event(),
-            m.rows
+            m.events, c.batches, m.seconds, m.rows
         );
     }
     println!(
@@ -184,6 +210,7 @@ fn summary(report: &Report, measured: Option<&Measured>) -> serde_json::Value {
             "events": m.events,
             "seconds": m.seconds,
             "core_seconds_per_event": m.core_seconds_per_event(),
+            "batch_cost": m.batch_cost,
             "query_rows": m.rows,
             "scans": m.scans,
         })),

@@ -224,6 +224,13 @@ fn the_cost_lab_measures_then_prices() {
     assert!(measured["events"].as_u64().unwrap() > 100, "{measured}");
     let per_event = measured["core_seconds_per_event"].as_f64().unwrap();
     assert!(per_event > 0.0 && per_event < 0.1, "{per_event}");
+    // Runs at two rates separate each batch's fixed cost from the work per
+    // event, which the plain mean would overstate.
+    let split = &measured["batch_cost"];
+    assert_eq!(split["separated"], true, "{split}");
+    assert!(split["per_batch_s"].as_f64().unwrap() > 0.0, "{split}");
+    let mean = measured["seconds"].as_f64().unwrap() / measured["events"].as_f64().unwrap();
+    assert!(per_event < mean, "{per_event} vs the mean {mean}");
     assert_eq!(measured["scans"].as_array().unwrap().len(), 5);
     let options = json["options"].as_array().unwrap();
     let option = |name: &str| {

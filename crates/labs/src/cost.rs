@@ -7,6 +7,8 @@
 //!   implies (start-up, autoscaling delays, spot interruptions, Photon).
 //! - [`simulate`]: that cluster run in small steps of simulated time against
 //!   a work signal, billing every node-second.
+//! - [`batch_cost`]: measured batch times split into a fixed part per batch
+//!   and a part per event, so a small run does not overstate the latter.
 //! - [`workload`]: the CDC lab's measured work per event under a trigger,
 //!   and the slow-query lab's measured scans scaled to 10 TB.
 //! - [`compare`]: a list of named options priced side by side, the cheapest
@@ -22,6 +24,7 @@ mod defaults;
 mod error;
 mod sensitivity;
 
+pub mod batch_cost;
 pub mod cluster;
 pub mod compare;
 pub mod lab;

@@ -549,8 +549,8 @@ pub async fn run_query_lab(app: &App, size: usize) -> Result<()> {
     Ok(())
 }
 
-/// The cost lab as a candidate reaches it: a few CDC batches and the
-/// slow-query ladder measured first, then the options priced from them.
+/// The cost lab as a candidate reaches it: a few CDC batches at two rates
+/// and the slow-query ladder measured first, then the options priced from them.
 /// Returns the number of options priced.
 pub async fn run_cost_lab(app: &App) -> Result<usize> {
     app.click("#nav-lab-cdc").await?;
@@ -559,6 +559,18 @@ pub async fn run_cost_lab(app: &App) -> Result<usize> {
     })
     .await?;
     let mut batches = cdc_command(app, "#cdc-start", 0).await?;
+    for _ in 0..2 {
+        batches = cdc_command(app, "#cdc-step", batches).await?;
+    }
+    // Again at four times the rate: batches of two sizes separate each
+    // batch's fixed cost from the work per event.
+    choose(app, "#cdc-tps", "800").await?;
+    app.click("#cdc-start").await?;
+    batches = app
+        .wait_for("the CDC lab to restart", LAB_SETUP, || async {
+            Ok(cdc_idle_batches(app).await?.filter(|n| *n < batches))
+        })
+        .await?;
     for _ in 0..2 {
         batches = cdc_command(app, "#cdc-step", batches).await?;
     }

@@ -3,7 +3,7 @@
 //! break-even found, and a bad price edit refused with the last valid
 //! table kept.
 
-use lakelab_e2e::{App, Result, run_cost_lab};
+use lakelab_e2e::{App, Result, choose, run_cost_lab};
 
 /// A number attribute of an element.
 async fn number(app: &App, css: &str, attr: &str) -> Result<f64> {
@@ -31,6 +31,9 @@ async fn the_cost_lab_prices_what_the_other_labs_measured() -> Result<()> {
     assert_eq!(options, 16);
     let measured = app.text("#cost-measured").await?;
     assert!(measured.contains("core-seconds per event"), "{measured}");
+    // Both rates' runs are kept for the fit that separates fixed from
+    // per-event cost (whether timing noise lets it is for the unit tests).
+    assert!(measured.contains("transactions/s: 200, 800"), "{measured}");
     assert!(measured.contains("5 rungs"), "{measured}");
     // Hourly runs are cheaper than the always-on cluster, and slower.
     let (always, hourly) = ("#cost-option-0", "#cost-option-7");
@@ -74,6 +77,34 @@ async fn the_cost_lab_prices_what_the_other_labs_measured() -> Result<()> {
     assert!(refused.contains("workers"), "{refused}");
     assert_eq!(number(&app, mine, "data-cost-day").await?, photon);
 
+    // The second configuration prices a measured rung's scan instead, with
+    // a latency target of its own.
+    let theirs = "#cost-option-15";
+    let attr_is = |name: &'static str, want: &'static str| {
+        let app = &app;
+        async move {
+            app.wait_for(
+                &format!("{theirs} {name}={want}"),
+                lakelab_e2e::STATEMENT,
+                || async { Ok(app.attr(theirs, name).await?.filter(|v| v == want)) },
+            )
+            .await
+        }
+    };
+    choose(&app, "#cost-card-b select.workload", "scan").await?;
+    attr_is("data-kind", "scan").await?;
+    choose(&app, "#cost-card-b select.rung", "zordered").await?;
+    choose(&app, "#cost-card-b .runs-per-day input", "48").await?;
+    choose(&app, "#cost-card-b .target input", "0.001").await?;
+    attr_is("data-meets", "no").await?;
+    choose(&app, "#cost-card-b .target input", "1000").await?;
+    attr_is("data-meets", "yes").await?;
+    assert!(
+        app.text(theirs)
+            .await?
+            .contains("mine: processingTime 60 s")
+    );
+
     // A negative price is refused next to its field; the prices stay.
     let before = number(&app, always, "data-cost-day").await?;
     app.click("#cost-prices summary").await?;
@@ -101,7 +132,8 @@ async fn the_cost_lab_prices_what_the_other_labs_measured() -> Result<()> {
         .client
         .find_all(fantoccini::Locator::Css("#cost-final tbody tr"))
         .await?;
-    assert_eq!(final_rows.len(), 6);
+    // Six measured scans and the second configuration's.
+    assert_eq!(final_rows.len(), 7);
     assert!(app.text("#cost-final").await?.contains("exact"));
 
     // After a reload: the measurements and the configuration's edits are kept.
@@ -127,5 +159,13 @@ async fn the_cost_lab_prices_what_the_other_labs_measured() -> Result<()> {
         )
         .await?;
     assert_eq!(photon, serde_json::Value::Bool(true));
+    let workload = app
+        .client
+        .execute(
+            "return document.querySelector('#cost-card-b select.workload').value;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(workload, serde_json::Value::String("scan".into()));
     app.close().await
 }

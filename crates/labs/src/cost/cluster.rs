@@ -509,7 +509,7 @@ mod tests {
         let r = aws(Workers::Fixed(3)).resolve(&prices).unwrap();
         assert!((r.hourly(3) - 4.0 * (0.15 + 0.312)).abs() < 1e-12);
         assert_eq!(r.speed, 1.0);
-        // Photon: the jobs Photon SKU ($0.30/DBU) and twice the speed.
+        // Photon: the jobs Photon SKU ($0.15/DBU x 2 DBUs) and twice the speed.
         let p = ClusterConfig {
             photon: true,
             ..aws(Workers::Fixed(3))
@@ -519,7 +519,8 @@ mod tests {
         assert_eq!(p.billed_as, ComputeType::JobsPhoton);
         assert!((p.hourly(3) - 4.0 * (0.30 + 0.312)).abs() < 1e-12);
         assert_eq!(p.speed, 2.0);
-        // Serverless: no VM bill, and a short start.
+        // Serverless: Photon's DBUs at the serverless rate, no VM bill, and a
+        // short start.
         let s = ClusterConfig {
             compute: ComputeType::ServerlessJobs,
             ..aws(Workers::Fixed(3))
@@ -527,7 +528,7 @@ mod tests {
         .resolve(&prices)
         .unwrap();
         assert_eq!(s.worker_vm_per_s, 0.0);
-        assert!((s.hourly(3) - 4.0 * 0.37).abs() < 1e-12);
+        assert!((s.hourly(3) - 4.0 * 0.37 * 2.0).abs() < 1e-12);
         assert!(s.behaviour.startup_s < 60.0);
         assert!(r.behaviour.startup_s >= 120.0);
     }

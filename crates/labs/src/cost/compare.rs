@@ -135,6 +135,9 @@ pub struct NamedOption {
     pub name: String,
     pub cluster: ClusterConfig,
     pub workload: Workload,
+    /// This option's own latency target, seconds, instead of its kind's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_target_s: Option<f64>,
 }
 
 /// The two options whose break-even trigger interval is reported.
@@ -252,6 +255,9 @@ impl Comparison {
                     "give the option a name",
                 ));
             }
+            if let Some(t) = o.latency_target_s {
+                in_range(&format!("{at}.latency_target_s"), t, 0.0, 31.0 * DAY)?;
+            }
             if self.options[..i].iter().any(|p| p.name == o.name) {
                 return Err(CostError::new(
                     format!("{at}.name"),
@@ -291,10 +297,10 @@ impl Comparison {
         for (i, o) in self.options.iter().enumerate() {
             let at = format!("options[{i}]");
             let mut r = price_option(prices, o, &self.settings).map_err(|e| e.within(&at))?;
-            let target = match r.kind {
+            let target = o.latency_target_s.or(match r.kind {
                 Kind::Stream => self.stream_latency_target_s,
                 Kind::Scan => self.scan_latency_target_s,
-            };
+            });
             r.meets_target = target.map(|t| r.latency_s <= t);
             if self.sensitivity {
                 r.sensitivity =
@@ -507,8 +513,9 @@ pub fn assumptions() -> Vec<String> {
          when its query starts, and the job cluster shuts down when it ends; a run that comes due \
          during another waits for it."
             .to_owned(),
-        "Serverless is priced as the nominal instance's DBUs at the serverless rate, with no VM \
-         bill: Databricks meters serverless its own way, so treat it as a rough guide."
+        "Serverless is priced as the nominal instance's DBUs, doubled as for any Photon node, at \
+         the serverless rate, with no VM bill: Databricks meters serverless its own way, so treat \
+         it as a rough guide."
             .to_owned(),
         "A month is the simulated day times the days per month (30 unless changed).".to_owned(),
     ]
@@ -538,6 +545,7 @@ pub(super) fn stream_option(name: &str, workers: u32, trigger: StreamTrigger) ->
             batch_overhead_s: 10.0,
             trigger,
         }),
+        latency_target_s: None,
     }
 }
 
@@ -636,11 +644,24 @@ mod tests {
         // Without a target the cheapest is simply the cheapest.
         let loose = Comparison {
             stream_latency_target_s: None,
-            ..comparison
+            ..comparison.clone()
         };
         assert_eq!(
             loose.run(&prices).unwrap().cheapest_stream.as_deref(),
             Some("hourly")
+        );
+        // An option's own target wins over its kind's: hourly, allowed two
+        // hours, meets it and is the cheapest again.
+        let mut own = comparison;
+        own.options[2].latency_target_s = Some(7200.0);
+        let report = own.run(&prices).unwrap();
+        assert_eq!(report.results[2].meets_target, Some(true));
+        assert_eq!(report.results[1].meets_target, Some(true));
+        assert_eq!(report.cheapest_stream.as_deref(), Some("hourly"));
+        own.options[2].latency_target_s = Some(-1.0);
+        assert_eq!(
+            own.run(&prices).unwrap_err().field,
+            "options[2].latency_target_s"
         );
     }
 

@@ -80,6 +80,7 @@ pub fn comparison_for(core_seconds_per_event: f64, scans: &[ScanWorkload]) -> Co
         name: name.to_owned(),
         cluster,
         workload,
+        latency_target_s: None,
     };
     let mut options = vec![
         option(

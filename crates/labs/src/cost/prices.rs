@@ -341,9 +341,17 @@ pub const AS_OF: &str = "2025-01";
 const AWS_DBU: &str = "https://www.databricks.com/product/pricing (AWS, Premium, us-east-1)";
 const AZURE_DBU: &str =
     "https://azure.microsoft.com/pricing/details/databricks/ (Premium, East US)";
-const PHOTON_NOTE: &str = "; Photon raises the DBUs a node burns (about 2x): folded here into \
-one effective $/DBU so a Photon node-hour is priced in one place";
-const SERVERLESS_NOTE: &str = "; includes the machines, no separate VM bill";
+/// Photon burns about twice the DBUs of a classic node per hour (the
+/// pricing calculator doubles them; some instance families more). Every
+/// type that runs Photon has that folded into one effective $ per nominal
+/// (classic) DBU, so the instance table's DBUs per hour serve all of them.
+pub const PHOTON_DBU_FACTOR: f64 = 2.0;
+const PHOTON_NOTE: &str = "; the Photon SKU's list rate times the ~2x DBUs a Photon node burns, \
+folded into one effective $ per classic DBU";
+const SERVERLESS_NOTE: &str = "; list rate times the ~2x DBUs of Photon, which serverless always \
+runs, folded into one effective $ per classic DBU; includes the machines, no separate VM bill";
+const SQL_NOTE: &str = "; list rate times the ~2x DBUs of Photon, which SQL warehouses always \
+run, folded into one effective $ per classic DBU";
 const AWS_INSTANCE_DBU: &str =
     "https://www.databricks.com/product/pricing/product-pricing/instance-types (AWS)";
 const AZURE_INSTANCE_DBU: &str =
@@ -365,17 +373,18 @@ fn sourced<T>(value: T, source: &str) -> Sourced<T> {
     }
 }
 
-/// (compute type, AWS $/DBU, Azure $/DBU, note appended to the source).
+/// (compute type, AWS and Azure list $/DBU, note appended to the source).
+/// Types that run Photon are stored as list rate x [`PHOTON_DBU_FACTOR`].
 const RATES: [(ComputeType, f64, f64, &str); 11] = [
     (ComputeType::Jobs, 0.15, 0.30, ""),
-    (ComputeType::JobsPhoton, 0.30, 0.60, PHOTON_NOTE),
+    (ComputeType::JobsPhoton, 0.15, 0.30, PHOTON_NOTE),
     (ComputeType::AllPurpose, 0.55, 0.55, ""),
-    (ComputeType::AllPurposePhoton, 1.10, 1.10, PHOTON_NOTE),
+    (ComputeType::AllPurposePhoton, 0.55, 0.55, PHOTON_NOTE),
     (ComputeType::DltCore, 0.20, 0.30, ""),
     (ComputeType::DltPro, 0.25, 0.38, ""),
     (ComputeType::DltAdvanced, 0.36, 0.54, ""),
-    (ComputeType::SqlClassic, 0.22, 0.22, ""),
-    (ComputeType::SqlPro, 0.55, 0.55, ""),
+    (ComputeType::SqlClassic, 0.22, 0.22, SQL_NOTE),
+    (ComputeType::SqlPro, 0.55, 0.55, SQL_NOTE),
     (ComputeType::SqlServerless, 0.70, 0.70, SERVERLESS_NOTE),
     (ComputeType::ServerlessJobs, 0.37, 0.45, SERVERLESS_NOTE),
 ];
@@ -408,6 +417,12 @@ impl Default for PriceTable {
     fn default() -> Self {
         let mut dbu_rates: BTreeMap<Cloud, BTreeMap<ComputeType, Sourced<f64>>> = BTreeMap::new();
         for (compute, aws, azure, note) in RATES {
+            let factor = if compute.photon_built_in() {
+                PHOTON_DBU_FACTOR
+            } else {
+                1.0
+            };
+            let (aws, azure) = (aws * factor, azure * factor);
             dbu_rates
                 .entry(Cloud::Aws)
                 .or_default()

@@ -198,6 +198,7 @@ mod tests {
                 batch_overhead_s: 5.0,
                 trigger: StreamTrigger::Continuous,
             }),
+            latency_target_s: None,
         };
         let settings = Settings {
             step_s: 5.0,
@@ -233,6 +234,7 @@ mod tests {
                     every_minutes: 10.0,
                 },
             }),
+            latency_target_s: None,
         };
         let settings = Settings {
             step_s: 5.0,
