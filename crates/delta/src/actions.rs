@@ -85,6 +85,10 @@ pub struct Add {
     /// the feature check; kept so that check can name the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_vector: Option<Value>,
+    /// The clustering implementation that wrote this file clustered
+    /// (the `clustering` writer feature); unset for unclustered files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clustering_provider: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +144,16 @@ impl CommitInfo {
     }
 }
 
+/// Named configuration a feature keeps in the log (`domainMetadata`): the
+/// latest action per domain wins, and `removed` deletes the domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainMetadata {
+    pub domain: String,
+    /// The domain's own JSON, as a string.
+    pub configuration: String,
+    pub removed: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Protocol(Protocol),
@@ -148,6 +162,7 @@ pub enum Action {
     Remove(Remove),
     Txn(Txn),
     CommitInfo(CommitInfo),
+    DomainMetadata(DomainMetadata),
 }
 
 impl Action {
@@ -159,6 +174,7 @@ impl Action {
             Action::Remove(_) => "remove",
             Action::Txn(_) => "txn",
             Action::CommitInfo(_) => "commitInfo",
+            Action::DomainMetadata(_) => "domainMetadata",
         }
     }
 
@@ -170,6 +186,7 @@ impl Action {
             Action::Remove(a) => serde_json::to_value(a),
             Action::Txn(a) => serde_json::to_value(a),
             Action::CommitInfo(a) => serde_json::to_value(a),
+            Action::DomainMetadata(a) => serde_json::to_value(a),
         }
     }
 
@@ -181,7 +198,7 @@ impl Action {
     }
 
     /// Parses one action object; `Ok(None)` for an action kind readers skip
-    /// (`cdc`, `domainMetadata`, …). `file` names the source in errors.
+    /// (`cdc`, `checkpointMetadata`, …). `file` names the source in errors.
     pub fn from_value(
         object: serde_json::Map<String, Value>,
         file: &str,
@@ -202,6 +219,7 @@ impl Action {
                 "remove" => serde_json::from_value(value).map(Action::Remove),
                 "txn" => serde_json::from_value(value).map(Action::Txn),
                 "commitInfo" => serde_json::from_value(value).map(Action::CommitInfo),
+                "domainMetadata" => serde_json::from_value(value).map(Action::DomainMetadata),
                 _ => continue,
             };
             let action = parsed.map_err(|e| corrupt(format!("bad '{key}' action: {e}")))?;

@@ -61,6 +61,7 @@ fn checkpoint_schema() -> SchemaRef {
                 Field::new("dataChange", Boolean, true),
                 Field::new("stats", Utf8, true),
                 string_map("tags"),
+                Field::new("clusteringProvider", Utf8, true),
             ],
         ),
         structure(
@@ -99,6 +100,14 @@ fn checkpoint_schema() -> SchemaRef {
                 string_list("writerFeatures"),
             ],
         ),
+        structure(
+            "domainMetadata",
+            vec![
+                Field::new("domain", Utf8, true),
+                Field::new("configuration", Utf8, true),
+                Field::new("removed", Boolean, true),
+            ],
+        ),
     ]))
 }
 
@@ -115,6 +124,13 @@ fn checkpoint_actions(snapshot: &Snapshot) -> Vec<Action> {
             app_id: app.clone(),
             version,
             last_updated: None,
+        })
+    }));
+    actions.extend(snapshot.domains.iter().map(|(domain, configuration)| {
+        Action::DomainMetadata(crate::actions::DomainMetadata {
+            domain: domain.clone(),
+            configuration: configuration.clone(),
+            removed: false,
         })
     }));
     actions.extend(snapshot.files.values().map(|add| {

@@ -292,6 +292,7 @@ pub async fn write_files(
             stats: Some(stats),
             tags: None,
             deletion_vector: None,
+            clustering_provider: None,
         };
         let partitions = partition_arrays(schema, partition_columns, &add.partition_values)?;
         let rows = p

@@ -12,6 +12,8 @@ const WRITER_FEATURES: &[&str] = &[
     "invariants",
     "checkConstraints",
     "timestampNtz",
+    "domainMetadata",
+    "clustering",
 ];
 
 pub fn check_readable(protocol: &Protocol) -> Result<()> {

@@ -3,14 +3,15 @@
 //! version or timestamp, data files with statistics, commits with
 //! optimistic concurrency, and classic checkpoints every ten commits.
 //!
-//! Reader version 1 (and 3 with `timestampNtz`), writer versions 2 and 3
-//! (CHECK constraints, appendOnly, invariants); anything else is refused
-//! by name. See ARCHITECTURE.md for why this is not `delta_kernel`.
+//! Reader version 1 (and 3 with `timestampNtz`), writer versions 2, 3 and
+//! 7 (CHECK constraints, appendOnly, invariants, timestampNtz, domain
+//! metadata, clustering); anything else is refused by name. See ARCHITECTURE.md for why this is not `delta_kernel`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod actions;
 pub mod checkpoint;
+pub mod clustering;
 pub mod commit;
 pub mod data;
 mod error;
@@ -22,7 +23,7 @@ pub mod snapshot;
 pub mod stats;
 mod table;
 
-pub use actions::{Action, Add, CommitInfo, Metadata, Protocol, Remove, Txn};
+pub use actions::{Action, Add, CommitInfo, DomainMetadata, Metadata, Protocol, Remove, Txn};
 pub use commit::{Commit, CommitOutcome, ReadSet};
 pub use error::{ConflictKind, DeltaError, Result};
 pub use snapshot::Snapshot;

@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub txns: HashMap<String, i64>,
     /// When this version was committed (`commitInfo.timestamp`, ms).
     pub timestamp: Option<i64>,
+    /// Each live metadata domain's configuration (`domainMetadata`).
+    pub domains: BTreeMap<String, String>,
 }
 
 impl Snapshot {
@@ -62,6 +64,7 @@ impl Snapshot {
             tombstones: self.tombstones.clone(),
             txns: self.txns.clone(),
             timestamp: self.timestamp,
+            domains: self.domains.clone(),
         };
         for action in actions {
             replay.apply(action.clone());
@@ -79,6 +82,7 @@ struct Replay {
     tombstones: BTreeMap<String, Remove>,
     txns: HashMap<String, i64>,
     timestamp: Option<i64>,
+    domains: BTreeMap<String, String>,
 }
 
 impl Replay {
@@ -98,6 +102,12 @@ impl Replay {
                 self.txns.insert(t.app_id, t.version);
             }
             Action::CommitInfo(c) => self.timestamp = c.timestamp().or(self.timestamp),
+            Action::DomainMetadata(d) if d.removed => {
+                self.domains.remove(&d.domain);
+            }
+            Action::DomainMetadata(d) => {
+                self.domains.insert(d.domain, d.configuration);
+            }
         }
     }
 
@@ -124,6 +134,7 @@ impl Replay {
             tombstones: self.tombstones,
             txns: self.txns,
             timestamp: self.timestamp,
+            domains: self.domains,
         })
     }
 }

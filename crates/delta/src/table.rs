@@ -181,6 +181,7 @@ impl Table {
             tombstones: BTreeMap::new(),
             txns: Default::default(),
             timestamp: None,
+            domains: BTreeMap::new(),
         })
     }
 

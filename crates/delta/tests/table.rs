@@ -417,3 +417,66 @@ async fn a_writer_advances_its_snapshot_to_what_the_log_reads() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_clustered_tables_domain_and_providers_survive_a_checkpoint() {
+    use lakelab_delta::clustering;
+    let (store, table) = new_table();
+    let (protocol, metadata) = Table::create_actions(&schema(), &TableSpec::default()).unwrap();
+    let mut c = Commit::new("CREATE TABLE", None);
+    c.actions.push(Action::Protocol(
+        clustering::protocol_with_clustering(&protocol).unwrap(),
+    ));
+    c.actions.push(Action::Metadata(metadata));
+    c.actions
+        .push(clustering::domain_action(&["id".to_owned()]).unwrap());
+    table.commit(c).await.unwrap();
+    // A clustered file, then appends up to the checkpoint at version 10.
+    let snapshot = table.snapshot().await.unwrap();
+    let mut adds = table
+        .write_files(&snapshot, &[batch(&[1, 2], "eu")])
+        .await
+        .unwrap();
+    adds[0].clustering_provider = Some(clustering::PROVIDER.to_owned());
+    let mut c = Commit::new("OPTIMIZE", Some(snapshot.version));
+    c.actions.extend(adds.into_iter().map(Action::Add));
+    table.commit(c).await.unwrap();
+    for i in 3..=11 {
+        append(&table, &[i], "eu").await;
+    }
+    for v in 0..10 {
+        store.delete(&commit_path("tables/t", v)).await.unwrap();
+    }
+    let from_checkpoint = table.snapshot().await.unwrap();
+    assert_eq!(
+        clustering::columns(&from_checkpoint).unwrap(),
+        Some(vec!["id".to_owned()])
+    );
+    let providers: Vec<Option<&str>> = from_checkpoint
+        .files
+        .values()
+        .map(|a| a.clustering_provider.as_deref())
+        .collect();
+    assert_eq!(
+        providers
+            .iter()
+            .filter(|p| **p == Some(clustering::PROVIDER))
+            .count(),
+        1,
+        "{providers:?}"
+    );
+    assert_eq!(ids(&table, None).await, (1..=11).collect::<Vec<_>>());
+    // Setting the domain again replaces it; removing it unclusters.
+    let mut c = Commit::new("CLUSTER BY", Some(from_checkpoint.version));
+    c.actions
+        .push(Action::DomainMetadata(lakelab_delta::DomainMetadata {
+            domain: clustering::DOMAIN.to_owned(),
+            configuration: String::new(),
+            removed: true,
+        }));
+    table.commit(c).await.unwrap();
+    assert_eq!(
+        clustering::columns(&table.snapshot().await.unwrap()).unwrap(),
+        None
+    );
+}

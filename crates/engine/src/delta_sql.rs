@@ -1,7 +1,7 @@
 //! Spark SQL's Delta statements that sqlparser does not parse (or parses
 //! without `*`): CREATE TABLE … USING DELTA, MERGE INTO with `UPDATE SET *` /
 //! `INSERT *`, INSERT INTO … REPLACE WHERE, DESCRIBE HISTORY / DETAIL,
-//! RESTORE, VACUUM and OPTIMIZE. Built from
+//! RESTORE, VACUUM, OPTIMIZE and CLUSTER BY. Built from
 //! sqlparser's own parser pieces, so expressions and queries inside them
 //! parse exactly as everywhere else.
 
@@ -26,6 +26,8 @@ pub(crate) struct CreateTable {
     pub columns: Vec<ColumnDef>,
     pub using: Option<String>,
     pub partitioned_by: Vec<String>,
+    /// `CLUSTER BY (cols)`: liquid clustering instead of partitions.
+    pub cluster_by: Vec<String>,
     pub properties: Vec<(String, String)>,
     pub comment: Option<String>,
     pub query: Option<Box<Query>>,
@@ -125,6 +127,11 @@ pub(crate) enum DeltaStatement {
         table: ObjectName,
         columns: Vec<ColumnDef>,
     },
+    /// `ALTER TABLE t CLUSTER BY (cols)`, or `CLUSTER BY NONE` (`None`).
+    ClusterBy {
+        table: ObjectName,
+        columns: Option<Vec<String>>,
+    },
     /// `INSERT INTO t REPLACE WHERE predicate query`: Delta's selective
     /// overwrite, one commit replacing exactly the rows `predicate` matches.
     ReplaceWhere {
@@ -138,6 +145,8 @@ pub(crate) enum DeltaStatement {
         table: ObjectName,
         predicate: Option<Box<Expr>>,
         zorder_by: Vec<Ident>,
+        /// `OPTIMIZE t FULL`: a clustered table's every file reclustered.
+        full: bool,
     },
     /// `UNCACHE TABLE [IF EXISTS] t`: frees the rows held in memory.
     Uncache {
@@ -260,6 +269,7 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
         }
     } else if word(&mut p, "OPTIMIZE") {
         let table = p.parse_object_name(false)?;
+        let full = word(&mut p, "FULL");
         let predicate = if word(&mut p, "WHERE") {
             Some(Box::new(p.parse_expr()?))
         } else {
@@ -279,6 +289,7 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             table,
             predicate,
             zorder_by,
+            full,
         }
     } else if words(&mut p, &["ALTER", "TABLE"]) {
         let table = p.parse_object_name(false)?;
@@ -287,6 +298,13 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             let columns = p.parse_comma_separated(Parser::parse_column_def)?;
             p.expect_token(&Token::RParen)?;
             DeltaStatement::AddColumns { table, columns }
+        } else if words(&mut p, &["CLUSTER", "BY"]) {
+            let columns = if word(&mut p, "NONE") {
+                None
+            } else {
+                Some(column_list(&mut p)?)
+            };
+            DeltaStatement::ClusterBy { table, columns }
         } else if words(&mut p, &["ADD", "CONSTRAINT"]) {
             let name = p.parse_identifier()?.value;
             if !word(&mut p, "EXPECT") {
@@ -383,6 +401,7 @@ fn create_table(p: &mut Parser, or_replace: bool) -> Result<CreateTable, ParserE
         columns,
         using: None,
         partitioned_by: Vec::new(),
+        cluster_by: Vec::new(),
         properties: Vec::new(),
         comment: None,
         query: None,
@@ -391,10 +410,9 @@ fn create_table(p: &mut Parser, or_replace: bool) -> Result<CreateTable, ParserE
         if word(p, "USING") {
             create.using = Some(p.parse_identifier()?.value);
         } else if words(p, &["PARTITIONED", "BY"]) {
-            p.expect_token(&Token::LParen)?;
-            create.partitioned_by =
-                p.parse_comma_separated(|p| p.parse_identifier().map(|i| i.value))?;
-            p.expect_token(&Token::RParen)?;
+            create.partitioned_by = column_list(p)?;
+        } else if words(p, &["CLUSTER", "BY"]) {
+            create.cluster_by = column_list(p)?;
         } else if word(p, "TBLPROPERTIES") {
             p.expect_token(&Token::LParen)?;
             create.properties = p.parse_comma_separated(|p| {
@@ -419,6 +437,14 @@ fn create_table(p: &mut Parser, or_replace: bool) -> Result<CreateTable, ParserE
     }
     end(p)?;
     Ok(create)
+}
+
+/// `(a, b, …)`: column names.
+fn column_list(p: &mut Parser) -> Result<Vec<String>, ParserError> {
+    p.expect_token(&Token::LParen)?;
+    let columns = p.parse_comma_separated(|p| p.parse_identifier().map(|i| i.value))?;
+    p.expect_token(&Token::RParen)?;
+    Ok(columns)
 }
 
 /// A property key: `'delta.appendOnly'` or `delta.appendOnly`.
@@ -617,6 +643,26 @@ mod tests {
             Some(DeltaStatement::Optimize { predicate: None, zorder_by, .. }) if zorder_by.len() == 1
         ));
         assert!(parse("OPTIMIZE events ZORDER BY (user_id").is_err());
+        assert!(matches!(
+            parse("OPTIMIZE events FULL").unwrap(),
+            Some(DeltaStatement::Optimize {
+                full: true,
+                predicate: None,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("ALTER TABLE t CLUSTER BY (a, b)").unwrap(),
+            Some(DeltaStatement::ClusterBy { columns: Some(c), .. }) if c == ["a", "b"]
+        ));
+        assert!(matches!(
+            parse("ALTER TABLE t CLUSTER BY NONE").unwrap(),
+            Some(DeltaStatement::ClusterBy { columns: None, .. })
+        ));
+        assert!(matches!(
+            parse("CREATE TABLE t CLUSTER BY (user_id) AS SELECT 1 AS user_id").unwrap(),
+            Some(DeltaStatement::CreateTable(c)) if c.cluster_by == ["user_id"] && c.query.is_some()
+        ));
         assert!(matches!(
             parse("UNCACHE TABLE IF EXISTS events").unwrap(),
             Some(DeltaStatement::Uncache {

@@ -125,6 +125,10 @@ pub(crate) fn detail(name: &str, table: &Table, snapshot: &Snapshot) -> Result<O
         ("createdAt", ts(m.created_time)),
         ("lastModified", ts(snapshot.timestamp)),
         ("partitionColumns", string_list(&m.partition_columns)),
+        (
+            "clusteringColumns",
+            string_list(&lakelab_delta::clustering::columns(snapshot)?.unwrap_or_default()),
+        ),
         ("numFiles", long(snapshot.files.len() as i64)),
         ("sizeInBytes", long(snapshot.size_in_bytes())),
         ("properties", map_column(&[Some(&properties)])?),
@@ -169,8 +173,10 @@ pub(crate) fn files(name: &str, snapshot: &Snapshot) -> Result<Output> {
     let mut records = Int64Builder::new();
     let mut modified = TimestampMillisecondBuilder::new().with_timezone("+00:00");
     let mut stats = StringBuilder::new();
+    let mut clustering = StringBuilder::new();
     for add in snapshot.files.values() {
         stats.append_option(add.stats.as_deref());
+        clustering.append_option(add.clustering_provider.as_deref());
         path.append_value(&add.path);
         let values: Vec<String> = add
             .partition_values
@@ -189,6 +195,7 @@ pub(crate) fn files(name: &str, snapshot: &Snapshot) -> Result<Output> {
         ("numRecords", Arc::new(records.finish())),
         ("modificationTime", Arc::new(modified.finish())),
         ("stats", Arc::new(stats.finish())),
+        ("clusteringProvider", Arc::new(clustering.finish())),
     ])?;
     Ok(Output::rows(
         batch,

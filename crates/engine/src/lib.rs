@@ -11,6 +11,7 @@
 mod analyze;
 mod catalog;
 mod chunked_write;
+mod clustering;
 mod delta_sql;
 mod describe;
 mod dml;
@@ -264,13 +265,19 @@ impl Engine {
                 table,
                 predicate,
                 zorder_by,
+                full,
             } => {
                 self.optimize(
                     &sql_text::object_table_name(&table)?,
                     predicate.as_deref(),
                     &zorder_by,
+                    full,
                 )
                 .await
+            }
+            DeltaStatement::ClusterBy { table, columns } => {
+                self.cluster_by(&sql_text::object_table_name(&table)?, columns.as_deref())
+                    .await
             }
             DeltaStatement::Uncache { table, if_exists } => {
                 let name = sql_text::object_table_name(&table)?;

@@ -6,6 +6,12 @@
 //! columns, cut into files of about that size, so each file covers a small
 //! box of the columns' values and its min/max stats let scans skip it.
 //! The rows do not change: removes and adds carry `dataChange = false`.
+//!
+//! On a clustered table (`CLUSTER BY`), OPTIMIZE orders by the clustering
+//! columns along the same curve, but only the files no clustering wrote
+//! yet, and marks what it writes with its `clusteringProvider`: the
+//! incremental work of liquid clustering. `OPTIMIZE t FULL` reclusters
+//! every file this implementation (or nobody) clustered.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -20,17 +26,17 @@ use datafusion::arrow::compute::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::MemTable;
 use datafusion::sql::sqlparser::ast::{Expr, Ident};
+use lakelab_delta::clustering;
 use lakelab_delta::stats::has_min_max;
 use lakelab_delta::{Action, Add, Commit, Remove, Snapshot, now_ms};
 use serde_json::json;
 
+use crate::clustering::INDEXED_COLUMNS;
 use crate::provider::LoadedFile;
 use crate::temporary::TemporaryTables;
 use crate::write::counts;
 use crate::{Engine, EngineError, Output, Result};
 
-/// Delta's `delta.dataSkippingNumIndexedCols` default: data columns past it have no stats.
-const INDEXED_COLUMNS: usize = 32;
 const FILES_TABLE: &str = "__lakelab_optimize_files";
 const FILE_INDEX: &str = "__lakelab_file";
 
@@ -51,15 +57,44 @@ impl Engine {
         name: &str,
         predicate: Option<&Expr>,
         zorder_by: &[Ident],
+        full: bool,
     ) -> Result<Output> {
         let (table, snapshot) = self.catalog.get(name)?;
-        let zorder: Vec<String> = zorder_by.iter().map(|c| c.value.to_lowercase()).collect();
+        let mut zorder: Vec<String> = zorder_by.iter().map(|c| c.value.to_lowercase()).collect();
+        let cluster_by = clustering::columns(&snapshot)?.filter(|c| !c.is_empty());
+        match &cluster_by {
+            Some(columns) if !zorder.is_empty() => {
+                return Err(EngineError::Invalid(format!(
+                    "DELTA_CLUSTERING_WITH_ZORDER_BY: {name} is clustered by ({}); OPTIMIZE \
+                     {name} clusters it, ZORDER BY does not apply",
+                    columns.join(", ")
+                )));
+            }
+            Some(columns) => zorder = columns.clone(),
+            None if full => {
+                return Err(EngineError::Invalid(format!(
+                    "OPTIMIZE … FULL reclusters a clustered table, and {name} is not clustered \
+                     (ALTER TABLE {name} CLUSTER BY (…) first)"
+                )));
+            }
+            None => {}
+        }
         let zorder_columns = zorder_columns(name, &snapshot, &zorder)?;
         let provider = self.catalog.provider(&table, &snapshot, name).await?;
-        let selected = match predicate {
+        let mut selected = match predicate {
             Some(p) => self.files_matching(&snapshot, &provider.files, p).await?,
             None => vec![true; provider.files.len()],
         };
+        if cluster_by.is_some() {
+            // Files nobody clustered; with FULL, also the ones we did
+            // (another implementation's clustering is its own to redo).
+            for (file, chosen) in provider.files.iter().zip(&mut selected) {
+                *chosen &= match file.add.clustering_provider.as_deref() {
+                    None => true,
+                    Some(p) => full && p == clustering::PROVIDER,
+                };
+            }
+        }
         let target = self.settings.borrow().optimize_file_size;
         let mut partitions: BTreeMap<Vec<(String, Option<String>)>, Vec<&LoadedFile>> =
             BTreeMap::new();
@@ -106,6 +141,9 @@ impl Engine {
         }
         for add in &mut adds {
             add.data_change = false;
+            if cluster_by.is_some() {
+                add.clustering_provider = Some(clustering::PROVIDER.to_owned());
+            }
         }
         let removed: Vec<&Add> = bins
             .iter()
@@ -122,16 +160,31 @@ impl Engine {
             ("binsRewritten", bins.len() as i64),
         ])?;
         if removed.is_empty() {
+            let already = if cluster_by.is_some() {
+                "clustered"
+            } else {
+                "compacted"
+            };
             return Ok(Output::rows(
                 result,
-                format!("{name} is already compacted: no files to rewrite"),
+                format!("{name} is already {already}: no files to rewrite"),
             ));
         }
         let now = now_ms();
         let predicates: Vec<String> = predicate.iter().map(|p| p.to_string()).collect();
         let mut commit = Commit::new("OPTIMIZE", Some(snapshot.version))
             .parameter("predicate", json!(predicates).to_string())
-            .parameter("zOrderBy", json!(zorder).to_string())
+            .parameter(
+                "zOrderBy",
+                json!(if cluster_by.is_some() {
+                    &[][..]
+                } else {
+                    &zorder[..]
+                })
+                .to_string(),
+            )
+            .parameter("clusterBy", json!(cluster_by).to_string())
+            .parameter("isFull", full.to_string())
             .parameter("auto", "false")
             .metric("numAddedFiles", added_files)
             .metric("numRemovedFiles", removed_files)
@@ -150,15 +203,15 @@ impl Engine {
         );
         commit.actions.extend(adds.into_iter().map(Action::Add));
         let outcome = self.commit(name, &table, commit).await?;
-        let how = if zorder.is_empty() {
-            "compacted".to_owned()
-        } else {
-            format!("Z-ordered by ({})", zorder.join(", "))
+        let how = match (&cluster_by, zorder.is_empty()) {
+            (Some(columns), _) => format!("clustered by ({})", columns.join(", ")),
+            (None, true) => "compacted".to_owned(),
+            (None, false) => format!("Z-ordered by ({})", zorder.join(", ")),
         };
         Ok(Output::rows(
             result,
             format!(
-                "{how} {name}: {removed_files} files ({removed_bytes} bytes) rewritten as \
+                "{name} {how}: {removed_files} files ({removed_bytes} bytes) rewritten as \
                  {added_files} ({added_bytes} bytes), version {}",
                 outcome.version
             ),

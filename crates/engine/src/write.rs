@@ -10,6 +10,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::catalog::MemTable;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::sql::sqlparser::ast::ColumnDef;
+use lakelab_delta::clustering;
 use lakelab_delta::{
     Action, Add, Commit, CommitOutcome, Remove, Snapshot, Table, TableSpec, now_ms,
 };
@@ -185,9 +186,22 @@ impl Engine {
                     .into(),
             ));
         }
-        let (protocol, metadata) = Table::create_actions(&schema, &spec)?;
+        let (mut protocol, metadata) = Table::create_actions(&schema, &spec)?;
+        let cluster_by = if create.cluster_by.is_empty() {
+            Vec::new()
+        } else {
+            let columns = crate::clustering::check_columns(
+                &name,
+                &schema,
+                &spec.partition_columns,
+                &create.cluster_by,
+            )?;
+            protocol = clustering::protocol_with_clustering(&protocol).unwrap_or(protocol);
+            columns
+        };
         let pending = Table::pending_snapshot(protocol.clone(), metadata.clone())?;
 
+        let mut unclustered = None;
         let (table, read_version, removes) = match existing {
             Ok((table, current)) if create.or_replace => {
                 let now = now_ms();
@@ -196,6 +210,12 @@ impl Engine {
                     .values()
                     .map(|a| Remove::of(a, now, true))
                     .collect();
+                // A clustered table replaced without CLUSTER BY keeps the
+                // feature (protocols never go down) with no columns.
+                if cluster_by.is_empty() && current.domains.contains_key(clustering::DOMAIN) {
+                    unclustered = Some(clustering::domain_action(&[])?);
+                    protocol = clustering::protocol_with_clustering(&protocol).unwrap_or(protocol);
+                }
                 (table, Some(current.version), removes)
             }
             Err(EngineError::UnreadableTable { .. }) if create.or_replace => {
@@ -233,6 +253,7 @@ impl Engine {
             .parameter("isManaged", "true")
             .parameter("description", create.comment.clone().unwrap_or_default())
             .parameter("partitionBy", json!(spec.partition_columns).to_string())
+            .parameter("clusterBy", json!(cluster_by).to_string())
             .parameter(
                 "properties",
                 serde_json::Value::Object(properties).to_string(),
@@ -245,6 +266,10 @@ impl Engine {
         }
         commit.actions.push(Action::Protocol(protocol));
         commit.actions.push(Action::Metadata(metadata));
+        if !cluster_by.is_empty() {
+            commit.actions.push(clustering::domain_action(&cluster_by)?);
+        }
+        commit.actions.extend(unclustered);
         commit
             .actions
             .extend(removes.into_iter().map(Action::Remove));

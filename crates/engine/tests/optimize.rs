@@ -237,3 +237,166 @@ async fn explain_analyze_runs_the_query_and_shows_metrics_and_skipping() {
         "{text}"
     );
 }
+
+/// (files, files written clustered) of `table`, from DESCRIBE FILES.
+async fn clustered_files(engine: &Engine, table: &str) -> (usize, usize) {
+    let out = run(engine, &format!("DESCRIBE FILES {table}")).await;
+    let files = out.batches.iter().map(|b| b.num_rows()).sum();
+    let clustered = out
+        .batches
+        .iter()
+        .map(|b| {
+            let provider = b
+                .column_by_name("clusteringProvider")
+                .unwrap()
+                .as_string::<i32>();
+            provider.iter().filter(|p| *p == Some("lakelab")).count()
+        })
+        .sum();
+    (files, clustered)
+}
+
+#[tokio::test]
+async fn liquid_clustering_clusters_new_files_incrementally_and_can_change_its_columns() {
+    let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
+    run(&engine, "SET spark.sql.files.maxRecordsPerFile = 5000").await;
+    run(
+        &engine,
+        &format!(
+            "CREATE TABLE events CLUSTER BY (user_id) AS SELECT * FROM lakelab_events({ROWS})"
+        ),
+    )
+    .await;
+    let detail = run(&engine, "DESCRIBE DETAIL events").await;
+    let text = format!(
+        "{}",
+        datafusion::arrow::util::pretty::pretty_format_batches(&detail.batches).unwrap()
+    );
+    assert!(text.contains("[user_id]"), "{text}");
+    assert!(
+        text.contains("clustering") && text.contains("domainMetadata"),
+        "{text}"
+    );
+    let selective = "SELECT count(*) FROM events WHERE user_id BETWEEN 1000 AND 1500";
+    let answer = int(&run(&engine, selective).await, 0);
+    let (read_before, total) = files_read(&engine, selective).await;
+    assert_eq!(
+        read_before, total,
+        "written in arrival order, not yet clustered"
+    );
+
+    run(
+        &engine,
+        "SET spark.databricks.delta.optimize.maxFileSize = 100000",
+    )
+    .await;
+    let out = run(&engine, "OPTIMIZE events").await;
+    assert!(
+        out.message
+            .as_deref()
+            .unwrap()
+            .contains("clustered by (user_id)"),
+        "{out:?}"
+    );
+    let (files, clustered) = clustered_files(&engine, "events").await;
+    assert_eq!(files, clustered, "every file now clustered");
+    let (read_after, total_after) = files_read(&engine, selective).await;
+    assert!(
+        read_after * 3 <= total_after,
+        "read {read_after} of {total_after} files after clustering"
+    );
+    assert_eq!(int(&run(&engine, selective).await, 0), answer);
+
+    // New rows land unclustered; OPTIMIZE rewrites only them.
+    run(
+        &engine,
+        "INSERT INTO events SELECT * FROM lakelab_events(2000)",
+    )
+    .await;
+    let (with_new, _) = clustered_files(&engine, "events").await;
+    assert_eq!(with_new, files + 1);
+    let out = run(&engine, "OPTIMIZE events").await;
+    let removed = int(&out, 1);
+    assert_eq!(removed, 1, "only the new file is rewritten: {out:?}");
+    let (after, clustered) = clustered_files(&engine, "events").await;
+    assert_eq!(after, clustered);
+    assert!(
+        run(&engine, "OPTIMIZE events")
+            .await
+            .message
+            .unwrap()
+            .contains("already clustered")
+    );
+
+    // The columns change without a rewrite; FULL reclusters by the new ones.
+    run(
+        &engine,
+        "ALTER TABLE events CLUSTER BY (event_type, user_id)",
+    )
+    .await;
+    let out = run(&engine, "OPTIMIZE events FULL").await;
+    assert_eq!(int(&out, 1) as usize, after, "FULL rewrites every file");
+    assert!(
+        out.message
+            .as_deref()
+            .unwrap()
+            .contains("(event_type, user_id)")
+    );
+    // No row lost or duplicated since the insert (version 2).
+    let diff = run(
+        &engine,
+        "SELECT count(*) FROM ((SELECT * FROM events EXCEPT ALL SELECT * FROM events VERSION AS OF 2) \
+         UNION ALL (SELECT * FROM events VERSION AS OF 2 EXCEPT ALL SELECT * FROM events))",
+    )
+    .await;
+    assert_eq!(int(&diff, 0), 0);
+    run(&engine, "ALTER TABLE events CLUSTER BY NONE").await;
+    let out = run(&engine, "OPTIMIZE events").await;
+    assert!(
+        !out.message.as_deref().unwrap().contains("clustered"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn clustering_refuses_what_delta_refuses() {
+    let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
+    let refused = |sql: &'static str, code: &'static str| {
+        let engine = &engine;
+        async move {
+            let err = fail(engine, sql).await.to_string();
+            assert!(err.contains(code), "{sql}: {err}");
+        }
+    };
+    refused(
+        "CREATE TABLE t (a INT, d DATE) PARTITIONED BY (d) CLUSTER BY (a)",
+        "DELTA_CLUSTER_BY_WITH_PARTITIONED_BY",
+    )
+    .await;
+    refused(
+        "CREATE TABLE t (a INT, b INT, c INT, d INT, e INT) CLUSTER BY (a, b, c, d, e)",
+        "DELTA_CLUSTER_BY_INVALID_NUM_COLUMNS",
+    )
+    .await;
+    refused(
+        "CREATE TABLE t (a INT, ok BOOLEAN) CLUSTER BY (ok)",
+        "DELTA_CLUSTERING_COLUMN_MISSING_STATS",
+    )
+    .await;
+    refused("CREATE TABLE t (a INT) CLUSTER BY (nope)", "no such column").await;
+    run(&engine, "CREATE TABLE t (a INT, b INT) CLUSTER BY (a)").await;
+    refused(
+        "OPTIMIZE t ZORDER BY (b)",
+        "DELTA_CLUSTERING_WITH_ZORDER_BY",
+    )
+    .await;
+    run(&engine, "CREATE TABLE plain (a INT)").await;
+    refused("OPTIMIZE plain FULL", "not clustered").await;
+    refused("ALTER TABLE plain CLUSTER BY NONE", "not clustered").await;
+    // Refusals changed nothing: one commit each.
+    let history = run(&engine, "DESCRIBE HISTORY t").await;
+    assert_eq!(
+        history.batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+        1
+    );
+}

@@ -323,7 +323,7 @@ pub fn human_seconds(seconds: f64) -> String {
     }
 }
 
-pub const PROMPTS: [Prompt; 5] = [
+pub const PROMPTS: [Prompt; 6] = [
     Prompt {
         question: "Before changing anything: how do you find out why the query is slow?",
         try_this: "Open the plan of the baseline and read the scan line: files and bytes read \
@@ -353,6 +353,19 @@ pub const PROMPTS: [Prompt; 5] = [
                  query for a few users skips most files by their min/max stats. The DAU query \
                  reads every user of each day, so Z-order cannot skip anything for it: the gain \
                  there is the compaction.",
+    },
+    Prompt {
+        question: "Partition plus Z-order, or liquid clustering?",
+        try_this: "In the SQL console: CREATE TABLE events_clustered CLUSTER BY (date, user_id) \
+                   AS SELECT * FROM events; OPTIMIZE events_clustered; then run the probe on it, \
+                   INSERT a few rows, OPTIMIZE again and read DESCRIBE HISTORY and DESCRIBE FILES.",
+        answer: "CLUSTER BY keeps the clustering columns in the table's log instead of its folder \
+                 layout: files are written as they come, and each OPTIMIZE clusters only the \
+                 files not clustered yet, so the upkeep is incremental where a ZORDER BY rewrites \
+                 whole partitions. The columns can change later without rewriting anything \
+                 (ALTER TABLE … CLUSTER BY), and no partition is ever too small. It cannot be \
+                 combined with PARTITIONED BY; choose it for new tables whose filters are not \
+                 one obvious low-cardinality column, or whose filters will change.",
     },
     Prompt {
         question: "Is approx_count_distinct acceptable for a DAU metric?",
