@@ -139,6 +139,10 @@ pub fn SqlConsole(
                 <span class="hint">"Ctrl+Enter"</span>
                 <span id="status" class="status"
                     data-finished=move || engine.finished.get().to_string()
+                    data-total-ms=move || match engine.outcome.get() {
+                        Some(Outcome::Rows(result)) => format!("{:.2}", result.total_ms),
+                        _ => String::new(),
+                    }
                     data-running=move || running().to_string()>{status}</span>
             </div>
             <div class="outcome">{outcome}</div>

@@ -19,6 +19,8 @@ const KEY: &str = "lakelab.measured";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CdcWork {
     pub tables: usize,
+    /// Empty in what older versions saved (their sums cannot be split).
+    #[serde(default)]
     pub runs: BTreeMap<u32, Vec<BatchSample>>,
 }
 

@@ -2,14 +2,16 @@
 //!
 //! - `serve [--dev]`   install what is missing, build, serve on 127.0.0.1
 //! - `test`            install what is missing, then every check and test suite
-//! - `bench [spec [ROWS]]`  the shared spec (docs/benchmarks/), Delta and CDC
-//!   throughput, natively and in Chromium; `spec`: the spec only
+//! - `bench [spec [ROWS] | throughput]`  the shared spec, Delta and CDC
+//!   throughput, natively and in Chromium, kept in docs/benchmarks/;
+//!   `spec` or `throughput`: that part only
 //! - `screenshot [lab|cdc|late|query] [F]`  screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
 //! Everything comes from crates.io, rustup and Debian's packages; nothing else
 //! is downloaded (trunk runs offline, with the wasm-bindgen CLI installed here).
 
+mod renderer_memory;
 mod setup;
 mod spec_bench;
 mod tally;
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(args.iter().any(|a| a == "--dev")),
         Some("test") => test(),
         Some("bench") => match args.get(1).map(String::as_str) {
+            Some("throughput") => setup::toolchain(setup::Needs::Browser).and_then(|()| throughput()),
             Some("spec") => {
                 setup::toolchain(setup::Needs::Browser).and_then(|()| spec_bench::run(args.get(2).map(String::as_str)))
             }
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS]] | screenshot [lab|cdc|late|query] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|cdc|late|query] [FILE] | setup"
                 .to_owned(),
         ),
     };
@@ -185,20 +188,62 @@ fn fixtures_dir() -> Result<PathBuf> {
         })
 }
 
-/// Delta throughput (append, MERGE, time travel) and CDC throughput:
-/// natively, then in headless Chromium on OPFS, all release builds. Prints
-/// numbers; asserts nothing.
+/// The shared spec, then Delta throughput (append, MERGE, time travel) and
+/// CDC throughput (10,000 transactions a second, 50 tables): natively, then
+/// in headless Chromium on OPFS, all release builds. Asserts nothing; the
+/// throughput reports are kept in `docs/benchmarks/throughput-<date>.md`.
 fn bench() -> Result {
     setup::toolchain(setup::Needs::Browser)?;
     spec_bench::run(None)?;
-    // Delta throughput, then the CDC pipeline at 10,000 transactions per second.
-    for (package, bench) in [
-        ("lakelab-engine", "delta_throughput"),
-        ("lakelab-stream", "cdc_throughput"),
+    throughput()
+}
+
+fn throughput() -> Result {
+    let mut report = String::new();
+    for (package, bench, what) in [
+        ("lakelab-engine", "delta_throughput", "Delta throughput"),
+        (
+            "lakelab-stream",
+            "cdc_throughput",
+            "CDC pipeline throughput",
+        ),
     ] {
-        run("cargo", &["bench", "-p", package, "--bench", bench])?;
-        run("cargo", &browser_bench(package, "browser_bench"))?;
+        for (how, args) in [
+            ("native", vec!["bench", "-p", package, "--bench", bench]),
+            (
+                "headless Chromium",
+                browser_bench(package, "browser_bench").to_vec(),
+            ),
+        ] {
+            let memory = renderer_memory::watch();
+            let printed = spec_bench::capture("cargo", &args)?.lines;
+            let peak = memory.peak_mb();
+            let kept: Vec<&str> = printed
+                .iter()
+                .map(String::as_str)
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            let memory = if peak > 0.0 {
+                format!("Chromium's renderer peaked at {peak:.0} MB resident.\n\n")
+            } else {
+                String::new()
+            };
+            report.push_str(&format!(
+                "## {what}, {how}\n\n`cargo {}`\n\n```\n{}\n```\n\n{memory}",
+                args.join(" "),
+                kept.join("\n")
+            ));
+        }
     }
+    let date = spec_bench::first_line("date", &["-u", "+%Y-%m-%d"]);
+    let machine = spec_bench::machine();
+    let text = format!(
+        "# Throughput benchmarks, {date}\n\nMachine: {}.\n\n{report}",
+        spec_bench::describe(&machine)
+    );
+    let path = root().join(format!("docs/benchmarks/throughput-{date}.md"));
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    println!("\nwrote {}", path.display());
     Ok(())
 }
 

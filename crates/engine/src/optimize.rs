@@ -60,7 +60,7 @@ impl Engine {
         full: bool,
     ) -> Result<Output> {
         let (table, snapshot) = self.catalog.get(name)?;
-        let mut zorder: Vec<String> = zorder_by.iter().map(|c| c.value.to_lowercase()).collect();
+        let zorder: Vec<String> = zorder_by.iter().map(|c| c.value.to_lowercase()).collect();
         let cluster_by = clustering::columns(&snapshot)?.filter(|c| !c.is_empty());
         match &cluster_by {
             Some(columns) if !zorder.is_empty() => {
@@ -70,7 +70,7 @@ impl Engine {
                     columns.join(", ")
                 )));
             }
-            Some(columns) => zorder = columns.clone(),
+            Some(_) => {}
             None if full => {
                 return Err(EngineError::Invalid(format!(
                     "OPTIMIZE … FULL reclusters a clustered table, and {name} is not clustered \
@@ -79,7 +79,9 @@ impl Engine {
             }
             None => {}
         }
-        let zorder_columns = zorder_columns(name, &snapshot, &zorder)?;
+        // The curve's columns: the clustering columns, or ZORDER BY's.
+        let curve = cluster_by.as_deref().unwrap_or(&zorder);
+        let zorder_columns = zorder_columns(name, &snapshot, curve)?;
         let provider = self.catalog.provider(&table, &snapshot, name).await?;
         let mut selected = match predicate {
             Some(p) => self.files_matching(&snapshot, &provider.files, p).await?,
@@ -105,7 +107,7 @@ impl Engine {
         let bins: Vec<Bin> = partitions
             .into_values()
             .flat_map(|files| {
-                if zorder.is_empty() {
+                if curve.is_empty() {
                     bin_pack(files, target)
                 } else {
                     vec![Bin { files }]
@@ -174,15 +176,7 @@ impl Engine {
         let predicates: Vec<String> = predicate.iter().map(|p| p.to_string()).collect();
         let mut commit = Commit::new("OPTIMIZE", Some(snapshot.version))
             .parameter("predicate", json!(predicates).to_string())
-            .parameter(
-                "zOrderBy",
-                json!(if cluster_by.is_some() {
-                    &[][..]
-                } else {
-                    &zorder[..]
-                })
-                .to_string(),
-            )
+            .parameter("zOrderBy", json!(zorder).to_string())
             .parameter("clusterBy", json!(cluster_by).to_string())
             .parameter("isFull", full.to_string())
             .parameter("auto", "false")
