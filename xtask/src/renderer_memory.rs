@@ -36,15 +36,19 @@ impl Watch {
     }
 }
 
+const RENDERER: &str = "--type=renderer";
+
 /// Each live renderer's high-water mark of resident memory, in kB.
 fn renderer_peaks_kb() -> impl Iterator<Item = u64> {
     let processes = std::fs::read_dir("/proc").into_iter().flatten().flatten();
     processes.filter_map(|entry| {
         let dir = entry.path();
+        // Chromium rewrites its children's titles: their arguments may be
+        // one space-separated string rather than NUL-separated ones.
         let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
         let is_renderer = cmdline
-            .split(|&b| b == 0)
-            .any(|arg| arg == b"--type=renderer");
+            .windows(RENDERER.len())
+            .any(|w| w == RENDERER.as_bytes());
         if !is_renderer {
             return None;
         }
