@@ -286,10 +286,14 @@ fn Measurements(measured: RwSignal<Measurements>) -> impl IntoView {
                     }
                     None => "CDC lab: not measured yet (run a few batches there).".to_owned(),
                 }}</li>
-                <li class="hint">{move || if measured.get().cdc.and_then(|c| c.cost()).is_some_and(|c| c.separated) {
-                    "The line through batches of different sizes separates each batch's fixed cost (planning, commits) from the work per event; only the latter is scaled to the scenario's rate."
-                } else {
-                    "Each batch also pays fixed costs (planning, commits), which this number still includes: run the CDC lab again at a rate a few times higher or lower, and the two runs' batches separate them."
+                <li class="hint">{move || {
+                    let cdc = measured.get().cdc;
+                    let rates = cdc.as_ref().map_or(0, |c| c.runs.len());
+                    match cdc.and_then(|c| c.cost()) {
+                        Some(c) if c.separated => "The line through batches of different sizes separates each batch's fixed cost (planning, commits) from the work per event; only the latter is scaled to the scenario's rate.",
+                        _ if rates < 2 => "Each batch also pays fixed costs (planning, commits), which this number still includes: run the CDC lab again at a rate a few times higher or lower, and the two runs' batches separate them.",
+                        _ => "The batches took about as long whatever their size: at these rates fixed costs (planning, commits) dominate and the work per event is lost in the timing noise, so this number includes them and overstates a busy stream. A run at a much higher rate (thousands of transactions/s) separates them.",
+                    }
                 }}</li>
                 <li>{move || {
                     let scans = measured.get().scans;
