@@ -96,12 +96,7 @@ impl Measured {
             .filter(|b| b.batch_id > 0 && b.num_input_rows > 0)
             .map(|b| BatchSample {
                 events: b.num_input_rows,
-                seconds: b
-                    .duration_ms
-                    .get("triggerExecution")
-                    .copied()
-                    .unwrap_or(0.0)
-                    / 1000.0,
+                seconds: b.trigger_execution_s(),
             })
             .collect();
         if samples.is_empty() {

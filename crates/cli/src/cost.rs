@@ -85,12 +85,7 @@ async fn measure_cdc(lake: &Path, o: &cdc::Options, tps: u32) -> Result<Vec<Batc
         .iter()
         .map(|b| BatchSample {
             events: b.num_input_rows,
-            seconds: b
-                .duration_ms
-                .get("triggerExecution")
-                .copied()
-                .unwrap_or(0.0)
-                / 1000.0,
+            seconds: b.trigger_execution_s(),
         })
         .collect())
 }

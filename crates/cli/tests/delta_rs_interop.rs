@@ -68,6 +68,15 @@ const WORKLOAD: &[&str] = &[
     "INSERT INTO orders VALUES (7, 'gus', 70.0, DATE '2024-01-05')",
 ];
 
+/// The Python with `deltalake`, or `None` after saying the test is skipped.
+fn python() -> Option<String> {
+    let python = std::env::var("LAKELAB_PYTHON").ok();
+    if python.is_none() {
+        println!("skipped: set LAKELAB_PYTHON to a Python with deltalake (cargo xtask test does)");
+    }
+    python
+}
+
 /// What delta-rs sees of the table at `path` (see `delta_rs_read.py`).
 fn delta_rs_view(python: &str, path: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/delta_rs_read.py");
@@ -104,8 +113,7 @@ fn same_rows_at_every_version(lake: &Path, table: &str, seen: &Value) -> i64 {
 
 #[test]
 fn delta_rs_reads_every_version_lakelab_wrote() {
-    let Ok(python) = std::env::var("LAKELAB_PYTHON") else {
-        println!("skipped: set LAKELAB_PYTHON to a Python with deltalake (cargo xtask test does)");
+    let Some(python) = python() else {
         return;
     };
     let lake = tempfile::tempdir().unwrap();
@@ -150,8 +158,7 @@ fn delta_rs_reads_every_version_lakelab_wrote() {
 /// domain.
 #[test]
 fn delta_rs_reads_a_clustered_table_lakelab_wrote() {
-    let Ok(python) = std::env::var("LAKELAB_PYTHON") else {
-        println!("skipped: set LAKELAB_PYTHON to a Python with deltalake (cargo xtask test does)");
+    let Some(python) = python() else {
         return;
     };
     let lake = tempfile::tempdir().unwrap();

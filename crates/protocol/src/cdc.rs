@@ -116,6 +116,17 @@ pub struct BatchProgress {
     pub dead_letters: u64,
 }
 
+impl BatchProgress {
+    /// The whole batch's wall time (`durationMs.triggerExecution`), seconds.
+    pub fn trigger_execution_s(&self) -> f64 {
+        self.duration_ms
+            .get("triggerExecution")
+            .copied()
+            .unwrap_or(0.0)
+            / 1000.0
+    }
+}
+
 /// One topic partition seen from the consumer group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartitionLag {
