@@ -79,14 +79,15 @@ fn scan_of(result: &ResultSet) -> ScanInfo {
     result
         .scans
         .iter()
-        .fold(ScanInfo::default(), |mut total, s| {
-            total.table = s.table.clone();
-            total.files_total += s.files_total;
-            total.files_read += s.files_read;
-            total.bytes_total += s.bytes_total;
-            total.bytes_read += s.bytes_read;
-            total
-        })
+        .fold(ScanInfo::default(), ScanInfo::plus)
+}
+
+fn human_count(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
 }
 
 fn human_bytes(bytes: i64) -> String {
@@ -329,8 +330,8 @@ pub fn QueryLabPage(engine: EngineBridge) -> impl IntoView {
                     <table id="ladder" class="mini">
                         <thead><tr>
                             <th>"rung"</th><th>"time"</th><th>"first run"</th><th>"remedy"</th>
-                            <th>"files read"</th><th>"bytes read"</th><th>"error"</th>
-                            <th>"one-user probe: files"</th><th>"at 10 TB (extrapolated)"</th>
+                            <th>"files · row groups read"</th><th>"bytes read"</th><th>"error"</th>
+                            <th>"one-user probe: files · rows read"</th><th>"at 10 TB (extrapolated)"</th>
                             <th>"scenario claims"</th><th></th>
                         </tr></thead>
                         <tbody>
@@ -344,20 +345,30 @@ pub fn QueryLabPage(engine: EngineBridge) -> impl IntoView {
                                         data-checksum=r.accuracy.checksum.to_string()
                                         data-files-read=r.scan.files_read.to_string()
                                         data-files-total=r.scan.files_total.to_string()
+                                        data-row-groups-read=r.scan.row_groups_read.to_string()
+                                        data-row-groups-total=r.scan.row_groups_total.to_string()
                                         data-probe-read=r.probe.files_read.to_string()
-                                        data-probe-total=r.probe.files_total.to_string()>
+                                        data-probe-total=r.probe.files_total.to_string()
+                                        data-probe-rows-read=r.probe.rows_read.to_string()
+                                        data-probe-rows-total=r.probe.rows_total.to_string()>
                                         <td class="rung" title=r.step.change><b>{r.step.title}</b></td>
                                         <td>{format!("{:.0} ms", r.ms)}</td>
                                         <td>{format!("{:.0} ms", r.cold_ms)}</td>
                                         <td>{if r.step.prepare.is_empty() { "–".to_owned() } else { format!("{:.1} s", r.prepare_ms / 1000.0) }}</td>
-                                        <td>{format!("{} / {}", r.scan.files_read, r.scan.files_total)}</td>
-                                        <td>{format!("{} / {}", human_bytes(r.scan.bytes_read), human_bytes(r.scan.bytes_total))}</td>
+                                        <td>{format!("{} / {}", r.scan.files_read, r.scan.files_total)}<br/>
+                                            {format!("{} / {}", r.scan.row_groups_read, r.scan.row_groups_total)}</td>
+                                        <td>{human_bytes(r.scan.bytes_read)}<br/>
+                                            {format!("of {}", human_bytes(r.scan.bytes_total))}</td>
                                         <td>{if r.step.exact && r.accuracy.max_error == 0.0 {
-                                            "exact".to_owned()
+                                            "exact".into_any()
                                         } else {
-                                            format!("≤ {:.2} %, mean {:.2} %", r.accuracy.max_error * 100.0, r.accuracy.mean_error * 100.0)
+                                            view! {
+                                                {format!("≤ {:.2} %", r.accuracy.max_error * 100.0)}<br/>
+                                                {format!("mean {:.2} %", r.accuracy.mean_error * 100.0)}
+                                            }.into_any()
                                         }}</td>
-                                        <td>{format!("{} / {}", r.probe.files_read, r.probe.files_total)}</td>
+                                        <td>{format!("{} / {}", r.probe.files_read, r.probe.files_total)}<br/>
+                                            {format!("{} / {}", human_count(r.probe.rows_read), human_count(r.probe.rows_total))}</td>
                                         <td>{slow_query::human_seconds(extra)}</td>
                                         <td class="rung">{r.step.claim}</td>
                                         <td><button class="plan" on:click=move |_| show_plan(step.clone())>"plan"</button></td>

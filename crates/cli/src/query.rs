@@ -41,14 +41,8 @@ async fn timed(engine: &Engine, sql: &str) -> Result<(Output, f64), String> {
 /// The one scan of a rung's query, summed over tables if it read several.
 fn scan_of(output: &Output) -> ScanReport {
     let mut scans = output.scans.iter();
-    let mut total = scans.next().cloned().unwrap_or_default();
-    for s in scans {
-        total.files_total += s.files_total;
-        total.files_read += s.files_read;
-        total.bytes_total += s.bytes_total;
-        total.bytes_read += s.bytes_read;
-    }
-    total
+    let first = scans.next().cloned().unwrap_or_default();
+    scans.fold(first, ScanReport::plus)
 }
 
 /// Memory this process may use: what Linux reports available.
@@ -127,19 +121,24 @@ fn extrapolated(rung: &Rung) -> f64 {
 
 fn describe(r: &Rung) -> String {
     format!(
-        "{:<36} {:>8.1} ms (cold {:.1} ms, remedy {:.0} ms)  files {}/{}  bytes {}/{}  \
-         error {:.2} %  probe files {}/{}  at 10 TB ≈ {} (extrapolated; scenario: {})",
+        "{:<36} {:>8.1} ms (cold {:.1} ms, remedy {:.0} ms)  files {}/{}  row groups {}/{}  \
+         bytes {}/{}  error {:.2} %  probe files {}/{} rows {}/{}  at 10 TB ≈ {} \
+         (extrapolated; scenario: {})",
         r.step.title,
         r.ms,
         r.cold_ms,
         r.prepare_ms,
         r.scan.files_read,
         r.scan.files_total,
+        r.scan.row_groups_read,
+        r.scan.row_groups_total,
         r.scan.bytes_read,
         r.scan.bytes_total,
         r.accuracy.max_error * 100.0,
         r.probe.files_read,
         r.probe.files_total,
+        r.probe.rows_read,
+        r.probe.rows_total,
         slow_query::human_seconds(extrapolated(r)),
         r.step.claim
     )
@@ -156,6 +155,8 @@ fn report(rows: u64, generate_ms: f64, rungs: &[Rung]) -> serde_json::Value {
                 "mean_relative_error": r.accuracy.mean_error,
                 "files_total": r.scan.files_total,
                 "files_read": r.scan.files_read,
+                "row_groups_total": r.scan.row_groups_total,
+                "row_groups_read": r.scan.row_groups_read,
                 "bytes_total": r.scan.bytes_total,
                 "bytes_read": r.scan.bytes_read,
                 "ms": r.ms,
@@ -163,6 +164,8 @@ fn report(rows: u64, generate_ms: f64, rungs: &[Rung]) -> serde_json::Value {
                 "prepare_ms": r.prepare_ms,
                 "probe_files_total": r.probe.files_total,
                 "probe_files_read": r.probe.files_read,
+                "probe_rows_total": r.probe.rows_total,
+                "probe_rows_read": r.probe.rows_read,
                 "extrapolated_seconds": extrapolated(r),
             })
         })

@@ -184,6 +184,8 @@ fn the_slow_query_lab_runs_headless() {
     assert!(files("zordered", "probe_files_read") < files("partitioned", "probe_files_read"));
     assert!(files("zordered", "files_total") < files("partitioned", "files_total"));
     assert!(files("partitioned", "files_read") < files("partitioned", "files_total"));
+    assert!(files("zordered", "probe_rows_read") < files("partitioned", "probe_rows_read"));
+    assert!(files("baseline", "row_groups_total") >= files("baseline", "files_total"));
     assert!(lake.path().join("daily_user_metrics/_delta_log").is_dir());
 
     let refused = run("100000000000");

@@ -12,6 +12,7 @@ use crate::commit::{Commit, CommitOutcome, commit};
 use crate::data::{WrittenFile, read_file, write_files};
 use crate::error::{DeltaError, Result};
 use crate::features::check_writable;
+use crate::file_rows::FileRows;
 use crate::log::list_log;
 use crate::paths::from_log_path;
 use crate::schema::{schema_string, to_delta_schema};
@@ -79,12 +80,12 @@ impl Table {
         let all: Vec<&Add> = snapshot.files.values().collect();
         let mut out = Vec::new();
         for add in files.unwrap_or(&all) {
-            out.extend(self.read_file(snapshot, add).await?);
+            out.extend(self.read_file(snapshot, add).await?.batches().cloned());
         }
         Ok(out)
     }
 
-    pub async fn read_file(&self, snapshot: &Snapshot, add: &Add) -> Result<Vec<RecordBatch>> {
+    pub async fn read_file(&self, snapshot: &Snapshot, add: &Add) -> Result<FileRows> {
         read_file(
             self.store(),
             &self.root,

@@ -174,12 +174,18 @@ async fn a_writer_gets_each_files_rows_as_they_read_back() {
     assert_eq!(written.len(), 2);
     for file in written {
         let read = table.read_file(&snapshot, &file.add).await.unwrap();
+        let schema = read.batches().next().unwrap().schema();
         assert_eq!(
-            arrow::compute::concat_batches(&read[0].schema(), &file.rows).unwrap(),
-            arrow::compute::concat_batches(&read[0].schema(), &read).unwrap(),
+            arrow::compute::concat_batches(&schema, file.rows.batches()).unwrap(),
+            arrow::compute::concat_batches(&schema, read.batches()).unwrap(),
             "{}",
             file.add.path
         );
+        assert_eq!(
+            file.rows.metadata.num_row_groups(),
+            read.metadata.num_row_groups()
+        );
+        assert_eq!(file.rows.row_groups.len(), read.row_groups.len());
     }
 }
 

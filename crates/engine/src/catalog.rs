@@ -9,12 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::TableReference;
 use datafusion::prelude::SessionContext;
-use lakelab_delta::{Snapshot, Table};
+use lakelab_delta::{FileRows, Snapshot, Table};
 use lakelab_store::Store;
 
 use crate::provider::{DeltaProvider, LoadedFile, Reports};
@@ -44,11 +43,11 @@ pub(crate) struct Catalog {
     root: String,
     tables: RefCell<BTreeMap<String, Entry>>,
     /// Rows of data files read so far, by store path and table schema.
-    files: RefCell<HashMap<String, Arc<Vec<RecordBatch>>>>,
+    files: RefCell<HashMap<String, Arc<FileRows>>>,
     /// Rows of files written but not yet committed, keyed like `files`:
     /// they join it when their commit lands, so a writer never reads back
     /// what it has just written.
-    written: RefCell<HashMap<String, Arc<Vec<RecordBatch>>>>,
+    written: RefCell<HashMap<String, Arc<FileRows>>>,
     pub(crate) reports: Reports,
 }
 
@@ -394,7 +393,7 @@ impl Catalog {
                 &snapshot.metadata.schema_string,
             );
             let cached = self.files.borrow().get(&key).cloned();
-            let batches = match cached {
+            let rows = match cached {
                 Some(b) => b,
                 None => {
                     let b = Arc::new(table.read_file(snapshot, add).await?);
@@ -404,7 +403,7 @@ impl Catalog {
             };
             files.push(LoadedFile {
                 add: add.clone(),
-                batches,
+                rows,
             });
         }
         Ok(DeltaProvider {

@@ -96,7 +96,7 @@ impl Engine {
         let mut batches = Vec::new();
         let mut row = 0u64;
         for (i, file) in provider.files.iter().enumerate() {
-            for batch in file.batches.iter() {
+            for batch in file.rows.batches() {
                 let n = batch.num_rows();
                 let mut columns = batch.columns().to_vec();
                 columns.push(Arc::new(UInt32Array::from(vec![i as u32; n])));

@@ -18,6 +18,7 @@ mod dml;
 mod error;
 mod events_function;
 mod expectations;
+mod in_file_pruning;
 mod ipc;
 mod maintenance;
 mod optimize;

@@ -120,7 +120,7 @@ impl Engine {
             let batches: Vec<RecordBatch> = bin
                 .files
                 .iter()
-                .flat_map(|f| f.batches.iter().cloned())
+                .flat_map(|f| f.rows.batches().cloned())
                 .collect();
             let rows = concat_batches(&snapshot.schema, batches.iter())?;
             if zorder_columns.is_empty() {

@@ -1,6 +1,7 @@
 //! A Delta snapshot as a DataFusion table: the files' rows are held in
 //! memory (read once per file, which never changes), and a scan keeps only
-//! the files its filters can match, by partition values and min/max stats.
+//! the files its filters can match, by partition values and min/max stats,
+//! and within them the row groups and pages their footers say may match.
 //!
 //! DataFusion's table providers must be `Send + Sync`; the browser's
 //! storage handles are not, so files are read before planning (see
@@ -20,15 +21,16 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
-use lakelab_delta::Add;
+use lakelab_delta::{Add, FileRows};
 
+use crate::in_file_pruning::{InFilePruning, scan_file};
 use crate::pruning::FileStats;
 
 /// One data file and its rows.
 #[derive(Debug, Clone)]
 pub(crate) struct LoadedFile {
     pub add: Add,
-    pub batches: Arc<Vec<RecordBatch>>,
+    pub rows: Arc<FileRows>,
 }
 
 /// What a scan read and skipped: shown by EXPLAIN and the UI.
@@ -38,7 +40,14 @@ pub struct ScanReport {
     pub version: i64,
     pub files_total: usize,
     pub files_read: usize,
-    /// Stored (Parquet) bytes of all files and of the files read.
+    /// Parquet row groups of all files and of those read.
+    pub row_groups_total: usize,
+    pub row_groups_read: usize,
+    /// Rows of all files and rows scanned (after pages were skipped too).
+    pub rows_total: usize,
+    pub rows_read: usize,
+    /// Stored (Parquet) bytes of all files, and of the files read less
+    /// their row groups skipped: what a reader on storage would fetch.
     pub bytes_total: i64,
     pub bytes_read: i64,
 }
@@ -47,15 +56,35 @@ impl fmt::Display for ScanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} v{}: read {} of {} files, {} of {} bytes ({} files skipped by partition values and min/max stats)",
+            "{} v{}: read {} of {} files, {} of {} row groups, {} of {} rows, {} of {} bytes \
+             (files skipped by partition values and min/max stats, row groups by their \
+             footer's min/max, pages by the page index)",
             self.table,
             self.version,
             self.files_read,
             self.files_total,
+            self.row_groups_read,
+            self.row_groups_total,
+            self.rows_read,
+            self.rows_total,
             self.bytes_read,
             self.bytes_total,
-            self.files_total - self.files_read
         )
+    }
+}
+
+impl ScanReport {
+    /// This scan and `other` counted as one (a statement that read two tables).
+    pub fn plus(mut self, other: &ScanReport) -> ScanReport {
+        self.files_total += other.files_total;
+        self.files_read += other.files_read;
+        self.row_groups_total += other.row_groups_total;
+        self.row_groups_read += other.row_groups_read;
+        self.rows_total += other.rows_total;
+        self.rows_read += other.rows_read;
+        self.bytes_total += other.bytes_total;
+        self.bytes_read += other.bytes_read;
+        self
     }
 }
 
@@ -127,28 +156,34 @@ impl TableProvider for DeltaProvider {
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let keep = self.keep(state, filters);
-        let batches: Vec<RecordBatch> = self
+        let mut in_file = InFilePruning::new(state, filters);
+        let mut report = ScanReport {
+            table: self.name.clone(),
+            version: self.version,
+            files_total: self.files.len(),
+            row_groups_total: self.files.iter().map(|f| f.rows.row_groups.len()).sum(),
+            rows_total: self.files.iter().map(|f| f.rows.num_rows()).sum(),
+            bytes_total: self.files.iter().map(|f| f.add.size).sum(),
+            ..ScanReport::default()
+        };
+        let mut batches: Vec<RecordBatch> = Vec::new();
+        for file in self
             .files
             .iter()
             .zip(&keep)
-            .filter(|(_, keep)| **keep)
-            .flat_map(|(f, _)| f.batches.iter().cloned())
-            .collect();
+            .filter(|(_, k)| **k)
+            .map(|(f, _)| f)
+        {
+            let plan = in_file.plan(&file.rows, &file.add.path);
+            let scan = scan_file(&file.rows, plan.as_ref());
+            report.files_read += 1;
+            report.row_groups_read += scan.row_groups_read;
+            report.rows_read += scan.rows_read;
+            report.bytes_read += file.add.size - scan.bytes_skipped;
+            batches.extend(scan.batches);
+        }
         if let Ok(mut reports) = self.reports.lock() {
-            reports.push(ScanReport {
-                table: self.name.clone(),
-                version: self.version,
-                files_total: self.files.len(),
-                files_read: keep.iter().filter(|k| **k).count(),
-                bytes_total: self.files.iter().map(|f| f.add.size).sum(),
-                bytes_read: self
-                    .files
-                    .iter()
-                    .zip(&keep)
-                    .filter(|(_, keep)| **keep)
-                    .map(|(f, _)| f.add.size)
-                    .sum(),
-            });
+            reports.push(report);
         }
         let exec =
             MemorySourceConfig::try_new_exec(&[batches], self.schema.clone(), projection.cloned())?;

@@ -103,11 +103,39 @@ pub struct ScanInfo {
     pub table: String,
     pub files_total: u64,
     pub files_read: u64,
-    /// Stored (Parquet) bytes of all the files, and of the files read.
+    /// Parquet row groups of all the files, and of those read.
+    #[serde(default)]
+    pub row_groups_total: u64,
+    #[serde(default)]
+    pub row_groups_read: u64,
+    /// Rows of all the files, and rows scanned after row groups and pages
+    /// were skipped.
+    #[serde(default)]
+    pub rows_total: u64,
+    #[serde(default)]
+    pub rows_read: u64,
+    /// Stored (Parquet) bytes of all the files, and of the files read less
+    /// the row groups skipped.
     pub bytes_total: i64,
     pub bytes_read: i64,
     /// The engine's one-line account, e.g. "events v3: read 2 of 6 files, …".
     pub text: String,
+}
+
+impl ScanInfo {
+    /// This scan and `other` counted as one (a statement that read two tables).
+    pub fn plus(mut self, other: &ScanInfo) -> ScanInfo {
+        self.table.clone_from(&other.table);
+        self.files_total += other.files_total;
+        self.files_read += other.files_read;
+        self.row_groups_total += other.row_groups_total;
+        self.row_groups_read += other.row_groups_read;
+        self.rows_total += other.rows_total;
+        self.rows_read += other.rows_read;
+        self.bytes_total += other.bytes_total;
+        self.bytes_read += other.bytes_read;
+        self
+    }
 }
 
 /// One persisted table as the catalog sees it.

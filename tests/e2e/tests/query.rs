@@ -49,6 +49,13 @@ async fn the_slow_query_lab_climbs_the_ladder() -> Result<()> {
         rung(&app, "zordered", "data-files-total").await?
             < rung(&app, "partitioned", "data-files-total").await?
     );
+    // Inside the files read, rows too: the probe scans fewer of them.
+    let rows_read = |id| rung(&app, id, "data-probe-rows-read");
+    assert!(rows_read("zordered").await? < rows_read("partitioned").await?);
+    assert!(
+        rung(&app, "baseline", "data-row-groups-total").await?
+            >= rung(&app, "baseline", "data-files-total").await?
+    );
     // The plan of a rung, with what its scan read.
     app.click("#rung-partitioned button.plan").await?;
     let plan = app
