@@ -10,8 +10,11 @@ use lakelab_engine::{Engine, split_statements};
 use lakelab_labs::Seen;
 
 /// What a read-only check query returned.
-async fn seen(engine: &Engine, sql: &str) -> Option<Seen> {
-    let output = engine.execute(sql, &mut |_| {}).await.ok()?;
+pub(crate) async fn seen(engine: &Engine, sql: &str) -> Result<Seen, String> {
+    let output = engine
+        .execute(sql, &mut |_| {})
+        .await
+        .map_err(|e| e.to_string())?;
     let first_value = output
         .batches
         .iter()
@@ -21,8 +24,10 @@ async fn seen(engine: &Engine, sql: &str) -> Option<Seen> {
                 .ok()
                 .map(|f| f.value(0).to_string())
         });
-    let text = pretty_format_batches(&output.batches).ok()?.to_string();
-    Some(Seen { first_value, text })
+    let text = pretty_format_batches(&output.batches)
+        .map_err(|e| e.to_string())?
+        .to_string();
+    Ok(Seen { first_value, text })
 }
 
 pub async fn run(name: &str, lake: &PathBuf) -> Result<(), String> {
@@ -59,7 +64,7 @@ pub async fn run(name: &str, lake: &PathBuf) -> Result<(), String> {
         let elapsed = started.elapsed();
         let mut results = Vec::new();
         for sql in step.check.queries() {
-            results.push((sql.to_owned(), seen(&engine, sql).await));
+            results.push((sql.to_owned(), seen(&engine, sql).await.ok()));
         }
         let lookup = |sql: &str| {
             results

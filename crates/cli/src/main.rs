@@ -16,6 +16,7 @@ use lakelab_store::LocalStore;
 
 mod cdc;
 mod cost;
+mod exercise;
 mod lab;
 mod late;
 mod query;
@@ -66,6 +67,21 @@ enum Command {
         query: query::QueryOptions,
         #[command(flatten)]
         cost: cost::CostOptions,
+    },
+    /// Interview mode: `list` the exercises; `ID --reset` builds one's start
+    /// state and prints its task; `ID` judges the lake as left.
+    Exercise {
+        /// An exercise's id, or `list`.
+        id: String,
+        /// The lake folder the exercise is worked in.
+        #[arg(long)]
+        lake: Option<PathBuf>,
+        /// Build the start state (dropping what the exercise's tables hold).
+        #[arg(long)]
+        reset: bool,
+        /// Run this SQL script as the solution, then judge.
+        #[arg(long, conflicts_with = "reset")]
+        solution: Option<PathBuf>,
     },
 }
 
@@ -119,6 +135,12 @@ fn main() -> ExitCode {
             ..
         } if name == "cost" => runtime.block_on(cost::run(&lake, cost, &cdc, query.rows)),
         Command::Lab { name, lake, .. } => runtime.block_on(lab::run(&name, &lake)),
+        Command::Exercise {
+            id,
+            lake,
+            reset,
+            solution,
+        } => runtime.block_on(exercise::run(&id, lake, reset, solution)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

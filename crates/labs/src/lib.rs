@@ -8,6 +8,7 @@
 pub mod cdc;
 pub mod corrupt_load;
 pub mod cost;
+pub mod interview;
 pub mod late_events;
 mod random;
 pub mod slow_query;
