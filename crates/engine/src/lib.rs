@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod analyze;
+mod bag_set_operations;
 mod catalog;
 mod chunked_write;
 mod clustering;
@@ -135,6 +136,7 @@ impl Engine {
         let state = datafusion::execution::SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
+            .with_analyzer_rule(Arc::new(bag_set_operations::BagSetOperations))
             .with_physical_optimizer_rule(Arc::new(sequential::SequentialCoalesce))
             .build();
         let ctx = SessionContext::new_with_state(state);
