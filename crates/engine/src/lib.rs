@@ -451,8 +451,14 @@ impl Engine {
             LogicalPlan::Analyze(analyze) => self.explain_analyze(&analyze, progress).await,
             plan => {
                 let explain = matches!(plan, LogicalPlan::Explain(_));
-                let schema = Arc::new(plan.schema().as_arrow().clone());
-                let mut batches = self.run_plan(plan, progress).await?;
+                let logical = Arc::new(plan.schema().as_arrow().clone());
+                let partitions = self.partitions(plan).await?;
+                // The batches' own schema: the logical plan's can name a type
+                // they do not have (Utf8 planned for `concat`, Utf8View
+                // produced), and the IPC stream must describe them exactly.
+                let schema = partitions.first().map_or(logical, |p| p.schema());
+                let mut batches: Vec<RecordBatch> =
+                    sequential::in_turn(partitions, progress).try_collect().await?;
                 if explain {
                     batches.extend(describe::scan_rows(&schema, &self.catalog.reports)?);
                 }
