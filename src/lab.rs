@@ -16,7 +16,7 @@ use crate::bridge::{EngineBridge, Outcome, ResultSet};
 use crate::console::SqlConsole;
 
 #[derive(Debug, Clone, PartialEq)]
-enum Setup {
+pub(crate) enum Setup {
     NotStarted,
     Running {
         done: usize,
@@ -78,7 +78,7 @@ fn versions(result: &ResultSet) -> Vec<Version> {
 }
 
 /// What a check query returned, for [`lakelab_labs::Check::passed`].
-fn seen(outcome: &Outcome) -> Option<Seen> {
+pub(crate) fn seen(outcome: &Outcome) -> Option<Seen> {
     let Outcome::Rows(result) = outcome else {
         return None;
     };
@@ -124,7 +124,7 @@ fn MiniTable(result: Arc<ResultSet>) -> impl IntoView {
 }
 
 /// Runs `statements` one after another in the background, reporting progress.
-fn run_setup(
+pub(crate) fn run_setup(
     engine: EngineBridge,
     statements: Rc<Vec<(String, String)>>,
     next: usize,

@@ -8,6 +8,7 @@ mod cost_card;
 mod cost_lab;
 mod grid;
 mod history;
+mod interview;
 mod lab;
 mod late;
 mod measured;

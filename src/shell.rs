@@ -7,6 +7,7 @@ use crate::cdc::CdcPage;
 use crate::console::{SqlConsole, initial_sql};
 use crate::cost_lab::CostLabPage;
 use crate::grid::thousands;
+use crate::interview::InterviewPage;
 use crate::lab::LabPage;
 use crate::late::LatePage;
 use crate::measured::Measured;
@@ -35,6 +36,7 @@ enum Page {
     Late,
     Query,
     Cost,
+    Interview,
 }
 
 #[component]
@@ -113,6 +115,14 @@ pub fn App() -> impl IntoView {
                         })
                         .collect_view()}
                 </ul>
+                <h3>"Interview"</h3>
+                <ul>
+                    <li id="nav-interview" class="lab link" class:active=move || page.get() == Page::Interview
+                        on:click=move |_| page.set(Page::Interview)>
+                        <span>"Exercises"</span>
+                        <small>{format!("{} tasks against the clock, checked on the tables", lakelab_labs::interview::all().len())}</small>
+                    </li>
+                </ul>
                 <h3>"Tables"</h3>
                 <div class="transfer">
                     <label class="button" title="Import a Delta table from a .zip of its folder">
@@ -174,6 +184,7 @@ pub fn App() -> impl IntoView {
                     Page::Late => view! { <LatePage engine=engine /> }.into_any(),
                     Page::Query => view! { <QueryLabPage engine=engine /> }.into_any(),
                     Page::Cost => view! { <CostLabPage /> }.into_any(),
+                    Page::Interview => view! { <InterviewPage engine=engine sql=sql /> }.into_any(),
                     Page::Lab(id) => match lakelab_labs::by_id(id) {
                         Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),
                         None => view! { <p>"No such lab."</p> }.into_any(),

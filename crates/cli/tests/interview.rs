@@ -133,3 +133,105 @@ fn user_lookup_skipping() {
         "at most 10 % of the files",
     );
 }
+
+#[test]
+fn dau_new_day() {
+    let id = "dau-new-day";
+    fails(id, "SELECT 1", "every day's dau");
+    let merge = lakelab_labs::slow_query::merge_days_from("events", "date = DATE '2024-03-30'");
+    passes(id, &format!("{merge};\n{merge}"));
+    let append = "INSERT INTO daily_user_metrics SELECT date, count(DISTINCT user_id), count(*), \
+                  count(DISTINCT session_id), CAST(sum(duration) AS BIGINT) FROM events";
+    fails(id, &format!("{append} GROUP BY date"), "every day's dau");
+    fails(
+        id,
+        &format!(
+            "{append} WHERE date = DATE '2024-03-30' GROUP BY date;\n{append} WHERE date = DATE '2024-03-30' GROUP BY date"
+        ),
+        "every day's dau",
+    );
+    fails(
+        id,
+        "INSERT INTO daily_user_metrics SELECT date, count(*) AS dau, count(*) AS n, 0 AS sessions, 0 AS total_duration FROM events \
+         WHERE date = DATE '2024-03-30' GROUP BY date",
+        "every day's dau",
+    );
+}
+
+#[test]
+fn guard_against_bad_loads() {
+    let id = "guard-against-bad-loads";
+    fails(id, "SELECT 1", "without a customer is refused");
+    passes(
+        id,
+        "ALTER TABLE orders ADD CONSTRAINT valid_customer CHECK (customer_id IS NOT NULL);\n\
+         ALTER TABLE orders ADD CONSTRAINT positive_amount CHECK (order_amount >= 0)",
+    );
+    fails(
+        id,
+        "ALTER TABLE orders ADD CONSTRAINT valid_customer CHECK (customer_id IS NOT NULL)",
+        "negative amount is refused",
+    );
+    // Expectations drop the broken row and let the rest of the load land.
+    fails(
+        id,
+        "ALTER TABLE orders ADD CONSTRAINT valid_customer EXPECT (customer_id IS NOT NULL) \
+         ON VIOLATION DROP ROW;\n\
+         ALTER TABLE orders ADD CONSTRAINT positive_amount EXPECT (order_amount >= 0) \
+         ON VIOLATION DROP ROW",
+        "without a customer is refused",
+    );
+    // Cleaning the table is not guarding it.
+    fails(
+        id,
+        "DELETE FROM orders WHERE customer_id IS NULL OR order_amount < 0",
+        "negative amount is refused",
+    );
+}
+
+#[test]
+fn day_skipping() {
+    let id = "day-skipping";
+    fails(id, "SELECT 1", "at most 5 % of the files");
+    passes(
+        id,
+        "CREATE OR REPLACE TABLE events PARTITIONED BY (date) AS SELECT * FROM events",
+    );
+    passes(
+        id,
+        "SET spark.databricks.delta.optimize.maxFileSize = 30000;\n\
+         OPTIMIZE events ZORDER BY (date)",
+    );
+    // Clustered for the other query.
+    fails(
+        id,
+        "SET spark.databricks.delta.optimize.maxFileSize = 30000;\n\
+         OPTIMIZE events ZORDER BY (user_id)",
+        "at most 5 % of the files",
+    );
+    // Fast because the other days are gone.
+    fails(
+        id,
+        "DELETE FROM events WHERE date <> DATE '2024-02-15'",
+        "every row is still there",
+    );
+}
+
+#[test]
+fn compact_small_files() {
+    let id = "compact-small-files";
+    fails(id, "SELECT 1", "at most 5 files");
+    passes(id, "OPTIMIZE events");
+    fails(
+        id,
+        "DELETE FROM events WHERE event_id % 2 = 0;\nOPTIMIZE events",
+        "every row is still there",
+    );
+    // A copy written with the same small-file setting is as fragmented.
+    fails(
+        id,
+        "SET spark.sql.files.maxRecordsPerFile = 2000;\n\
+         CREATE OR REPLACE TABLE events AS SELECT * FROM events",
+        "at most 5 files",
+    );
+}

@@ -457,8 +457,9 @@ impl Engine {
                 // they do not have (Utf8 planned for `concat`, Utf8View
                 // produced), and the IPC stream must describe them exactly.
                 let schema = partitions.first().map_or(logical, |p| p.schema());
-                let mut batches: Vec<RecordBatch> =
-                    sequential::in_turn(partitions, progress).try_collect().await?;
+                let mut batches: Vec<RecordBatch> = sequential::in_turn(partitions, progress)
+                    .try_collect()
+                    .await?;
                 if explain {
                     batches.extend(describe::scan_rows(&schema, &self.catalog.reports)?);
                 }

@@ -7,6 +7,9 @@
 use crate::random::SplitMix64;
 use crate::{Check, Lab, Step};
 
+/// The lab's name in the navigation.
+pub const TITLE: &str = "Recover from a corrupt load";
+
 pub const SEED: u64 = 20240115;
 const DAY: &str = "2024-01-15";
 /// Hourly loads from 00:00 to 13:00: versions 1 to 14.
@@ -296,7 +299,7 @@ pub fn lab(seed: u64) -> Lab {
     ];
     Lab {
         id: "corrupt-load",
-        title: "Recover from a corrupt load",
+        title: TITLE,
         story: format!(
             "orders is loaded every hour by a MERGE. At 14:23 someone ran a load with overwrite instead of \
              append, and with broken rows. It is now 16:00 on {DAY} and the dashboard is wrong. Recover the \

@@ -212,10 +212,15 @@ pub fn ladder(rows: u64) -> Vec<Step> {
 
 /// The daily MERGE that maintains `daily_user_metrics` for the days `filter` selects.
 pub fn merge_days(filter: &str) -> String {
+    merge_days_from("events_by_date", filter)
+}
+
+/// [`merge_days`] reading the events from `source`.
+pub fn merge_days_from(source: &str, filter: &str) -> String {
     format!(
         "MERGE INTO daily_user_metrics AS t USING (SELECT date, COUNT(DISTINCT user_id) AS dau, \
          COUNT(*) AS n, COUNT(DISTINCT session_id) AS sessions, CAST(SUM(duration) AS BIGINT) \
-         AS total_duration FROM events_by_date WHERE {filter} GROUP BY date) AS s \
+         AS total_duration FROM {source} WHERE {filter} GROUP BY date) AS s \
          ON t.date = s.date WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
     )
 }

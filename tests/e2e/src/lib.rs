@@ -589,3 +589,38 @@ pub async fn run_cost_lab(app: &App) -> Result<usize> {
         .await?
         .len())
 }
+
+/// Opens exercise `id` from the list and builds its start state.
+pub async fn open_exercise(app: &App, id: &str) -> Result<()> {
+    app.click("#nav-interview").await?;
+    app.click(&format!("tr.exercise-row[data-id='{id}'] button.open"))
+        .await?;
+    app.click("#exercise-setup").await?;
+    app.wait_for("the start state", LAB_SETUP, || async {
+        let state = app
+            .attr("#exercise-status", "data-state")
+            .await?
+            .unwrap_or_default();
+        if state == "failed" {
+            return Err(app.text("#exercise-status").await?.into());
+        }
+        Ok((state == "ready").then_some(()))
+    })
+    .await
+}
+
+/// Submits and returns (passed, score text, findings text) once judged.
+/// A submission clears the previous verdict, so the one found is this one's.
+pub async fn submit_exercise(app: &App) -> Result<(bool, String, String)> {
+    app.click("#exercise-submit").await?;
+    app.wait_for("the verdict", STATEMENT, || async {
+        Ok(app.try_find("#verdict").await?.map(|_| ()))
+    })
+    .await?;
+    let passed = app.attr("#verdict", "data-passed").await?.as_deref() == Some("true");
+    Ok((
+        passed,
+        app.text("#score").await?,
+        app.text(".findings").await?,
+    ))
+}

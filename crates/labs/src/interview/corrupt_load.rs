@@ -1,7 +1,7 @@
 //! Exercises on the corrupt-load lab's `orders` table, from the moment the
 //! bad overwrite is noticed (version 15 on top of 14 good loads).
 
-use super::{Difficulty, Exercise, Probe};
+use super::{Difficulty, Exercise, Probe, same_rows};
 use crate::corrupt_load::{BAD_VERSION, LAST_GOOD_VERSION, SEED, lab};
 
 /// The lab's world up to 16:00: 14 good loads, then the bad overwrite.
@@ -14,6 +14,21 @@ fn none_of(rows: &str, what: &str) -> String {
     format!(
         "SELECT CASE WHEN count(*) = 0 THEN 'ok' ELSE concat(CAST(count(*) AS STRING), ' {what}') END \
          FROM ({rows})"
+    )
+}
+
+fn last_good() -> String {
+    format!("SELECT * FROM orders VERSION AS OF {LAST_GOOD_VERSION}")
+}
+
+/// An hourly load of `orders` carrying one broken row (`broken`: its
+/// customer and amount) among valid ones.
+fn load_with(broken: &str) -> String {
+    format!(
+        "INSERT INTO orders VALUES \
+         (900001, 'C0001', 25.0, 'placed', TIMESTAMP '2024-01-15 17:02:00'), \
+         (900002, {broken}, 'placed', TIMESTAMP '2024-01-15 17:05:00'), \
+         (900003, 'C0003', 40.0, 'placed', TIMESTAMP '2024-01-15 17:09:00')"
     )
 }
 
@@ -48,7 +63,7 @@ pub(super) fn exercises() -> Vec<Exercise> {
     vec![
         Exercise {
             id: "restore-last-good",
-            lab: "corrupt-load",
+            lab: crate::corrupt_load::TITLE,
             title: "Undo a bad overwrite",
             difficulty: Difficulty::Warmup,
             minutes: 5,
@@ -70,22 +85,14 @@ pub(super) fn exercises() -> Vec<Exercise> {
             probes: vec![
                 Probe::Holds {
                     what: format!("the table holds exactly the rows of version {LAST_GOOD_VERSION}"),
-                    sql: format!(
-                        "SELECT CASE WHEN missing = 0 AND extra = 0 THEN 'ok' ELSE concat(CAST(missing AS STRING), \
-                         ' rows of version {LAST_GOOD_VERSION} missing or changed, ', CAST(extra AS STRING), \
-                         ' rows it does not have') END FROM (SELECT \
-                         (SELECT count(*) FROM (SELECT * FROM orders VERSION AS OF {LAST_GOOD_VERSION} \
-                          EXCEPT ALL SELECT * FROM orders)) AS missing, \
-                         (SELECT count(*) FROM (SELECT * FROM orders EXCEPT ALL \
-                          SELECT * FROM orders VERSION AS OF {LAST_GOOD_VERSION})) AS extra)"
-                    ),
+                    sql: same_rows(&last_good(), "SELECT * FROM orders"),
                 },
                 history_kept(),
             ],
         },
         Exercise {
             id: "restore-and-salvage",
-            lab: "corrupt-load",
+            lab: crate::corrupt_load::TITLE,
             title: "Restore without losing the valid orders",
             difficulty: Difficulty::Medium,
             minutes: 12,
@@ -132,6 +139,49 @@ pub(super) fn exercises() -> Vec<Exercise> {
                     ),
                 },
                 history_kept(),
+            ],
+        },
+        Exercise {
+            id: "guard-against-bad-loads",
+            lab: crate::corrupt_load::TITLE,
+            title: "Make the next bad load fail",
+            difficulty: Difficulty::Medium,
+            minutes: 10,
+            brief: format!(
+                "`orders` has been restored to version {LAST_GOOD_VERSION}. Make sure the next broken load \
+                 cannot land: a write carrying any order without a customer or with a negative amount \
+                 must fail as a whole, and nothing already in the table may change."
+            ),
+            setup: start()
+                .into_iter()
+                .chain([format!("RESTORE TABLE orders TO VERSION AS OF {LAST_GOOD_VERSION}")])
+                .collect(),
+            hints: vec![
+                "Delta tables carry constraints that every write is checked against.".into(),
+                "ALTER TABLE … ADD CONSTRAINT name CHECK (condition): existing rows must satisfy it too."
+                    .into(),
+                "An expectation that drops rows lets the rest of the load land: is that what was asked?"
+                    .into(),
+            ],
+            rubric: vec![
+                "Uses CHECK constraints (or NOT NULL), which fail the whole commit: no partial load, nothing to clean up.",
+                "Knows the difference from expectations (warn, drop row, fail) and when dropping rows is acceptable.",
+                "Mentions that adding a constraint validates the existing rows first, so it fails on a table that already breaks it.",
+                "Adds monitoring as well: a rejected load must page someone, or data silently stops arriving.",
+            ],
+            probes: vec![
+                Probe::Holds {
+                    what: "the table's rows are unchanged".into(),
+                    sql: same_rows(&last_good(), "SELECT * FROM orders"),
+                },
+                Probe::Rejects {
+                    what: "a load with an order without a customer is refused".into(),
+                    sql: load_with("NULL, 12.5"),
+                },
+                Probe::Rejects {
+                    what: "a load with a negative amount is refused".into(),
+                    sql: load_with("'C0002', -12.5"),
+                },
             ],
         },
     ]

@@ -29,27 +29,49 @@ pub enum Probe {
         query: String,
         max_percent: f64,
     },
+    /// `table` has at most `at_most` data files (from a full scan's EXPLAIN).
+    TableFiles {
+        what: String,
+        table: String,
+        at_most: u64,
+    },
+    /// `sql`, a write, must be refused (by a constraint, say), and refused it
+    /// changes nothing. Checkers list these last: one accepted by mistake
+    /// changes the table the other probes read.
+    Rejects { what: String, sql: String },
 }
 
 impl Probe {
     /// What this probe checks, for the verdict.
     pub fn what(&self) -> &str {
         match self {
-            Probe::Holds { what, .. } | Probe::FilesRead { what, .. } => what,
+            Probe::Holds { what, .. }
+            | Probe::FilesRead { what, .. }
+            | Probe::TableFiles { what, .. }
+            | Probe::Rejects { what, .. } => what,
         }
     }
 
     /// The read-only statement whose output the probe judges.
     pub fn sql(&self) -> String {
         match self {
-            Probe::Holds { sql, .. } => sql.clone(),
+            Probe::Holds { sql, .. } | Probe::Rejects { sql, .. } => sql.clone(),
             Probe::FilesRead { query, .. } => format!("EXPLAIN {query}"),
+            Probe::TableFiles { table, .. } => format!("EXPLAIN SELECT * FROM {table}"),
         }
     }
 
     /// The finding, from the output of [`sql`](Self::sql) (or its error).
     fn judge(&self, seen: Result<Seen, String>) -> Finding {
         let (passed, detail) = match (self, seen) {
+            (Probe::Rejects { .. }, Err(e)) => (
+                true,
+                format!("refused: {}", e.lines().next().unwrap_or_default()),
+            ),
+            (Probe::Rejects { .. }, Ok(_)) => (
+                false,
+                "the write was accepted: the table now holds it".to_owned(),
+            ),
             (_, Err(e)) => (false, format!("the check's query failed: {e}")),
             (Probe::Holds { .. }, Ok(seen)) => match seen.first_value.as_deref() {
                 Some("ok") => (true, "as expected".to_owned()),
@@ -66,6 +88,11 @@ impl Probe {
                         (false, format!("{detail}; at most {max_percent} % wanted"))
                     }
                 }
+                None => (false, "the plan shows no Delta scan".to_owned()),
+            },
+            (Probe::TableFiles { at_most, .. }, Ok(seen)) => match files_read(&seen.text) {
+                Some((_, total)) if total <= *at_most => (true, format!("{total} files")),
+                Some((_, total)) => (false, format!("{total} files; at most {at_most} wanted")),
                 None => (false, "the plan shows no Delta scan".to_owned()),
             },
         };
@@ -87,11 +114,23 @@ fn files_read(explain: &str) -> Option<(u64, u64)> {
     Some((read, total))
 }
 
+/// A query answering `ok` when `actual` holds exactly the rows of
+/// `expected`, copies counted; else how many expected rows are missing and
+/// how many rows are not expected.
+pub(crate) fn same_rows(expected: &str, actual: &str) -> String {
+    format!(
+        "SELECT CASE WHEN missing = 0 AND extra = 0 THEN 'ok' ELSE concat(CAST(missing AS STRING), \
+         ' expected rows missing or changed, ', CAST(extra AS STRING), ' rows not expected') END \
+         FROM (SELECT (SELECT count(*) FROM ({expected} EXCEPT ALL {actual})) AS missing, \
+         (SELECT count(*) FROM ({actual} EXCEPT ALL {expected})) AS extra)"
+    )
+}
+
 /// An exercise: a start state, a task, hints, a rubric, and its checker.
 #[derive(Debug, Clone)]
 pub struct Exercise {
     pub id: &'static str,
-    /// The lab it belongs to (the id of its page).
+    /// The title of the lab it belongs to.
     pub lab: &'static str,
     pub title: &'static str,
     pub difficulty: Difficulty,
@@ -139,6 +178,27 @@ impl Exercise {
                 .map(|p| p.judge(seen(&p.sql())))
                 .collect(),
         }
+    }
+}
+
+/// Points a hint costs.
+pub const HINT_COST: u32 = 15;
+/// Points lost by taking longer than the exercise's estimate.
+pub const OVERTIME_COST: u32 = 10;
+/// What a solved exercise scores at least.
+const SOLVED_FLOOR: u32 = 25;
+
+impl Exercise {
+    /// A submission's score out of 100: nothing until the checker passes;
+    /// then 100, less [`HINT_COST`] per hint taken and [`OVERTIME_COST`]
+    /// past the time estimate, never below a floor (solved is solved).
+    pub fn score(&self, verdict: &Verdict, hints_taken: usize, seconds: u64) -> u32 {
+        if !verdict.passed() {
+            return 0;
+        }
+        let overtime = seconds > u64::from(self.minutes) * 60;
+        let lost = HINT_COST * hints_taken as u32 + if overtime { OVERTIME_COST } else { 0 };
+        100u32.saturating_sub(lost).max(SOLVED_FLOOR)
     }
 }
 
@@ -196,6 +256,45 @@ mod tests {
         };
         assert!(files.judge(explain("t v1: read 4 of 90 files")).passed);
         assert!(!files.judge(explain("t v1: read 5 of 90 files")).passed);
+        let compact = Probe::TableFiles {
+            what: "files".into(),
+            table: "t".into(),
+            at_most: 5,
+        };
+        assert!(compact.judge(explain("t v2: read 5 of 5 files")).passed);
+        assert!(!compact.judge(explain("t v1: read 50 of 50 files")).passed);
+        let refused = Probe::Rejects {
+            what: "refused".into(),
+            sql: "INSERT INTO t VALUES (NULL)".into(),
+        };
+        assert!(
+            refused
+                .judge(Err("CHECK constraint c violated".into()))
+                .passed
+        );
+        assert!(!refused.judge(explain("1 row inserted")).passed);
+    }
+
+    #[test]
+    fn hints_and_overtime_cost_points_once_solved() {
+        let e = by_id("restore-last-good").unwrap();
+        let finding = |passed| Finding {
+            what: String::new(),
+            passed,
+            detail: String::new(),
+        };
+        let solved = Verdict {
+            findings: vec![finding(true), finding(true)],
+        };
+        let not_yet = Verdict {
+            findings: vec![finding(true), finding(false)],
+        };
+        let limit = u64::from(e.minutes) * 60;
+        assert_eq!(e.score(&solved, 0, limit), 100);
+        assert_eq!(e.score(&solved, 2, limit), 70);
+        assert_eq!(e.score(&solved, 1, limit + 1), 75);
+        assert_eq!(e.score(&solved, 9, limit + 1), 25);
+        assert_eq!(e.score(&not_yet, 0, 1), 0);
     }
 
     #[test]

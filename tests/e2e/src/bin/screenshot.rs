@@ -47,6 +47,13 @@ async fn main() -> Result<()> {
             .map_or_else(|| PathBuf::from("docs/lab-cost.png"), PathBuf::from);
         return cost(&path).await;
     }
+    if args.first().map(String::as_str) == Some("interview") {
+        args.remove(0);
+        let path = args
+            .first()
+            .map_or_else(|| PathBuf::from("docs/interview.png"), PathBuf::from);
+        return interview(&path).await;
+    }
     if args.first().map(String::as_str) == Some("lab") {
         args.remove(0);
         let path = args
@@ -106,6 +113,36 @@ async fn lab(path: &std::path::Path) -> Result<()> {
         .await?;
     app.screenshot(path).await?;
     println!("saved {}", path.display());
+    app.close().await
+}
+
+/// Interview mode: an exercise solved with a hint, talked through, judged.
+async fn interview(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1100).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::open_exercise(&app, "restore-and-salvage").await?;
+    app.click("#take-hint").await?;
+    app.run_sql("RESTORE TABLE orders TO VERSION AS OF 14")
+        .await?;
+    app.run_sql(
+        "MERGE INTO orders t USING (SELECT * FROM orders VERSION AS OF 15\n  \
+         WHERE customer_id IS NOT NULL AND order_amount >= 0) s\n\
+         ON t.order_id = s.order_id WHEN NOT MATCHED THEN INSERT *",
+    )
+    .await?;
+    app.client
+        .find(fantoccini::Locator::Id("talk"))
+        .await?
+        .send_keys(
+            "History showed v15 as an overwrite, so I restored v14, then merged the valid rows \
+             of v15 back on order_id, so a rerun cannot duplicate them.",
+        )
+        .await?;
+    let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("passed {passed}, {score}; saved {}", path.display());
     app.close().await
 }
 

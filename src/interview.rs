@@ -1,0 +1,316 @@
+//! Interview mode's page: pick an exercise, build its start state, work in
+//! the console against the clock, take hints (each costs points), talk it
+//! through, and submit. The verdict comes from the exercise's probes run on
+//! the tables as they were left (`lakelab_labs::interview`); the rubric is
+//! shown after the first submission. Best scores are kept in localStorage.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use lakelab_labs::Seen;
+use lakelab_labs::interview::{self, Exercise, HINT_COST, Verdict};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::bridge::{EngineBridge, Outcome, now_ms};
+use crate::console::SqlConsole;
+use crate::lab::{Setup, run_setup, seen};
+use crate::saved;
+
+const PROGRESS_KEY: &str = "lakelab.interview.progress";
+
+/// What the candidate has done with one exercise, across sessions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Record {
+    attempts: u32,
+    best: u32,
+    /// Seconds to the first passing submission.
+    solved_in: Option<u64>,
+}
+
+type Progress = BTreeMap<String, Record>;
+
+/// Each probe's statement and what it returned, as the answers arrive.
+type ProbeAnswers = Rc<RefCell<Vec<(String, Result<Seen, String>)>>>;
+
+fn minutes_seconds(seconds: u64) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+fn difficulty(e: &Exercise) -> String {
+    format!("{:?}", e.difficulty).to_lowercase()
+}
+
+#[component]
+pub fn InterviewPage(engine: EngineBridge, sql: RwSignal<String>) -> impl IntoView {
+    let progress = RwSignal::new(saved::load::<Progress>(PROGRESS_KEY).unwrap_or_default());
+    let chosen = RwSignal::new(None::<&'static str>);
+    view! {
+        <section class="lab interview">
+            <h2>"Interview mode"</h2>
+            <p class="story">
+                "Exercises as an interviewer sets them: a prepared table, a task, a clock. Work in SQL; \
+                 when you submit, Lakelab checks the tables you left — rows, history, files read — \
+                 and says what it found. Hints cost " {HINT_COST} " points each."
+            </p>
+            {move || match chosen.get().and_then(interview::by_id) {
+                None => view! { <ExerciseList progress chosen /> }.into_any(),
+                Some(exercise) => {
+                    view! { <ExerciseView engine sql exercise progress chosen /> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ExerciseList(
+    progress: RwSignal<Progress>,
+    chosen: RwSignal<Option<&'static str>>,
+) -> impl IntoView {
+    let all = interview::all();
+    let total = all.len();
+    let summary = move || {
+        let p = progress.get();
+        let solved: Vec<u32> = p.values().filter(|r| r.best > 0).map(|r| r.best).collect();
+        let mean = solved.iter().sum::<u32>() / (solved.len().max(1) as u32);
+        format!(
+            "{} of {total} solved · mean best score {mean}",
+            solved.len()
+        )
+    };
+    view! {
+        <p id="interview-progress" class="hint">{summary}</p>
+        <table class="mini exercises">
+            <thead><tr>
+                <th>"exercise"</th><th>"lab"</th><th>"level"</th><th>"time"</th>
+                <th>"attempts"</th><th>"best"</th><th></th>
+            </tr></thead>
+            <tbody>
+                {all.into_iter()
+                    .map(|e| {
+                        let id = e.id;
+                        let record = move || progress.get().get(id).cloned().unwrap_or_default();
+                        view! {
+                            <tr class="exercise-row" data-id=id>
+                                <td class="wrap">{e.title}</td>
+                                <td class="wrap">{e.lab}</td>
+                                <td>{difficulty(&e)}</td>
+                                <td>{format!("{} min", e.minutes)}</td>
+                                <td>{move || record().attempts}</td>
+                                <td class="best">{move || match record() {
+                                    r if r.attempts == 0 => "–".to_owned(),
+                                    r => r.best.to_string(),
+                                }}</td>
+                                <td><button class="open" on:click=move |_| chosen.set(Some(id))>"Open"</button></td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The verdict on a submission and what it scored.
+#[derive(Debug, Clone, PartialEq)]
+struct Judged {
+    verdict: Verdict,
+    score: u32,
+}
+
+#[component]
+fn ExerciseView(
+    engine: EngineBridge,
+    sql: RwSignal<String>,
+    exercise: Exercise,
+    progress: RwSignal<Progress>,
+    chosen: RwSignal<Option<&'static str>>,
+) -> impl IntoView {
+    let exercise = StoredValue::new(exercise);
+    let id = exercise.with_value(|e| e.id);
+    let setup = RwSignal::new(Setup::NotStarted);
+    // The clock starts when the start state is ready and stops when solved.
+    let started_ms = RwSignal::new(None::<f64>);
+    let solved_in = RwSignal::new(None::<u64>);
+    let now = RwSignal::new(now_ms());
+    if let Ok(tick) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1)) {
+        on_cleanup(move || tick.clear());
+    }
+    let hints = RwSignal::new(0usize);
+    let checking = RwSignal::new(false);
+    let judged = RwSignal::new(None::<Judged>);
+
+    let elapsed = move || {
+        solved_in.get().unwrap_or_else(|| {
+            started_ms
+                .get()
+                .map_or(0, |s| ((now.get() - s).max(0.0) / 1000.0) as u64)
+        })
+    };
+    let build = move |_| {
+        let statements = exercise.with_value(|e| {
+            let n = e.setup.len();
+            e.setup
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("statement {} of {n}", i + 1), s.clone()))
+                .collect()
+        });
+        let first = started_ms.get_untracked().is_none();
+        let then: Rc<dyn Fn()> = Rc::new(move || {
+            if first {
+                started_ms.set(Some(now_ms()));
+            }
+        });
+        run_setup(engine, Rc::new(statements), 0, setup, then);
+    };
+    let submit = move |_| {
+        let queries: Vec<String> =
+            exercise.with_value(|e| e.probes.iter().map(|p| p.sql()).collect());
+        checking.set(true);
+        judged.set(None);
+        let answers: ProbeAnswers = Rc::default();
+        let count = queries.len();
+        for query in queries {
+            let answers = answers.clone();
+            engine.query(query.clone(), move |outcome| {
+                let found = match &outcome {
+                    Outcome::Failed(e) => Err(e.clone()),
+                    Outcome::Cancelled { .. } => Err("cancelled".to_owned()),
+                    Outcome::Rows(_) => seen(&outcome).ok_or_else(|| "unreadable".to_owned()),
+                };
+                answers.borrow_mut().push((query, found));
+                if answers.borrow().len() < count {
+                    return;
+                }
+                let answers = answers.borrow();
+                let lookup = |sql: &str| {
+                    answers
+                        .iter()
+                        .find(|(q, _)| q == sql)
+                        .map_or_else(|| Err("not run".to_owned()), |(_, a)| a.clone())
+                };
+                let seconds = untrack(elapsed);
+                let verdict = exercise.with_value(|e| e.judge(&lookup));
+                let score =
+                    exercise.with_value(|e| e.score(&verdict, hints.get_untracked(), seconds));
+                if verdict.passed() && solved_in.get_untracked().is_none() {
+                    solved_in.set(Some(seconds));
+                }
+                progress.update(|p| {
+                    let record = p.entry(id.to_owned()).or_default();
+                    record.attempts += 1;
+                    record.best = record.best.max(score);
+                    if verdict.passed() {
+                        record.solved_in.get_or_insert(seconds);
+                    }
+                    saved::save(PROGRESS_KEY, p);
+                });
+                judged.set(Some(Judged { verdict, score }));
+                checking.set(false);
+            });
+        }
+    };
+
+    let ready = move || setup.get() == Setup::Ready;
+    let status = move || match setup.get() {
+        Setup::NotStarted => {
+            "Build the start state to begin; the clock starts when it is ready.".to_owned()
+        }
+        Setup::Running { done, total, label } => format!("Building… {label} ({done} of {total})"),
+        Setup::Ready => "Ready: the tables are as the task describes.".to_owned(),
+        Setup::Failed(e) => format!("Building failed: {e}"),
+    };
+    let state = move || match setup.get() {
+        Setup::NotStarted => "not-started",
+        Setup::Running { .. } => "running",
+        Setup::Ready => "ready",
+        Setup::Failed(_) => "failed",
+    };
+    let limit = exercise.with_value(|e| u64::from(e.minutes) * 60);
+    let hint_total = exercise.with_value(|e| e.hints.len());
+    let timer_class = move || match (solved_in.get(), elapsed() > limit) {
+        (Some(_), _) => "timer solved",
+        (None, true) => "timer over",
+        (None, false) => "timer",
+    };
+
+    view! {
+        <div class="setup">
+            <button class="back" on:click=move |_| chosen.set(None)>"← All exercises"</button>
+            <button id="exercise-setup" class="primary"
+                disabled=move || matches!(setup.get(), Setup::Running { .. }) || !engine.is_ready()
+                on:click=build>
+                {move || if started_ms.get().is_none() { "Start" } else { "Reset the tables" }}
+            </button>
+            <span id="exercise-status" data-state=state>{status}</span>
+            <span id="timer" class=timer_class>
+                {move || format!("{} / {}", minutes_seconds(elapsed()), minutes_seconds(limit))}
+            </span>
+        </div>
+        <div class="lab-grid">
+            <div class="steps brief-panel">
+                <div class="step">
+                    <h4>
+                        <span id="exercise-title">{exercise.with_value(|e| e.title)}</span>
+                        <span class="badge">{exercise.with_value(|e| format!("{} · {} min", difficulty(e), e.minutes))}</span>
+                    </h4>
+                    <p class="task" id="exercise-brief">{exercise.with_value(|e| e.brief.clone())}</p>
+                    <ol class="hints">
+                        {move || exercise.with_value(|e| {
+                            e.hints.iter().take(hints.get()).map(|h| view! { <li>{h.clone()}</li> }).collect_view()
+                        })}
+                    </ol>
+                    <button id="take-hint" disabled=move || { hints.get() >= hint_total }
+                        on:click=move |_| hints.update(|h| *h += 1)>
+                        {move || format!("Take a hint (−{HINT_COST} points) · {} of {hint_total} taken", hints.get())}
+                    </button>
+                    <p class="question"><b>"Talk it through: "</b>
+                        "what you did and why, as you would say it to the interviewer."</p>
+                    <textarea id="talk" class="answer" rows="4"
+                        placeholder="Your explanation, before you see the rubric"></textarea>
+                    <p>
+                        <button id="exercise-submit" class="primary"
+                            disabled=move || !ready() || checking.get() || engine.running.get().is_some()
+                            on:click=submit>
+                            {move || if checking.get() { "Checking…" } else { "Submit for a verdict" }}
+                        </button>
+                    </p>
+                    {move || judged.get().map(|j| view! { <VerdictView judged=j exercise /> })}
+                </div>
+            </div>
+            <div class="workspace">
+                <SqlConsole engine=engine sql=sql history=false />
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn VerdictView(judged: Judged, exercise: StoredValue<Exercise>) -> impl IntoView {
+    let passed = judged.verdict.passed();
+    view! {
+        <div id="verdict" class="verdict" class:passed=passed data-passed=passed.to_string()>
+            <h4>
+                <span>{if passed { "Solved" } else { "Not yet" }}</span>
+                <span id="score" class="badge">{format!("score {}", judged.score)}</span>
+            </h4>
+            <ul class="findings">
+                {judged.verdict.findings.into_iter()
+                    .map(|f| view! {
+                        <li class="finding" data-passed=f.passed.to_string()>
+                            {if f.passed { "✓ " } else { "✗ " }}<b>{f.what}</b>": "{f.detail}
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+            <div class="model rubric">
+                <b>"What a strong answer covers"</b>
+                <ul>{exercise.with_value(|e| e.rubric.iter().map(|r| view! { <li>{*r}</li> }).collect_view())}</ul>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,85 @@
+//! Interview mode in the browser: an exercise per lab solved through the
+//! page — start state built, a wrong submission judged "not yet", a hint
+//! taken, the fix run in the console, the verdict and score read, and the
+//! best score still there after a reload.
+
+use lakelab_e2e::{App, Result, open_exercise, submit_exercise};
+
+async fn run(app: &App, sql: &str) -> Result<()> {
+    match app.run_sql(sql).await? {
+        lakelab_e2e::Shown::Rows { .. } => Ok(()),
+        other => Err(format!("{sql}: {other:?}").into()),
+    }
+}
+
+#[tokio::test]
+async fn an_overwrite_undone_through_the_page_is_judged_solved() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    open_exercise(&app, "restore-last-good").await?;
+
+    assert!(
+        app.try_find(".rubric").await?.is_none(),
+        "the rubric waits for a submission"
+    );
+    let (passed, score, findings) = submit_exercise(&app).await?;
+    assert!(!passed, "{findings}");
+    assert_eq!(score, "score 0");
+    assert!(findings.contains("✗"), "{findings}");
+
+    app.click("#take-hint").await?;
+    assert_eq!(
+        app.client
+            .execute(
+                "return document.querySelectorAll('.hints li').length;",
+                vec![]
+            )
+            .await?,
+        1
+    );
+    run(&app, "RESTORE TABLE orders TO VERSION AS OF 14").await?;
+    let (passed, score, findings) = submit_exercise(&app).await?;
+    assert!(passed, "{findings}");
+    assert!(!findings.contains("✗"), "{findings}");
+    // One hint (−15), and within the 5 minutes unless the machine crawls (−10).
+    assert!(score == "score 85" || score == "score 75", "{score}");
+    assert!(
+        app.text(".rubric")
+            .await?
+            .contains("What a strong answer covers")
+    );
+
+    // The best score survives a reload.
+    app.client.refresh().await?;
+    app.wait_ready().await?;
+    app.click("#nav-interview").await?;
+    let best = app
+        .text("tr.exercise-row[data-id='restore-last-good'] td.best")
+        .await?;
+    assert_eq!(format!("score {best}"), score);
+    assert!(app.text("#interview-progress").await?.starts_with("1 of "));
+    app.close().await
+}
+
+#[tokio::test]
+async fn a_lookup_made_to_skip_files_is_judged_solved() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    open_exercise(&app, "user-lookup-skipping").await?;
+    // Z-order alone writes one 1 GiB-target file: nothing to skip.
+    run(&app, "OPTIMIZE events ZORDER BY (user_id)").await?;
+    let (passed, _, findings) = submit_exercise(&app).await?;
+    assert!(!passed, "{findings}");
+    assert!(findings.contains("reads 1 of 1 files"), "{findings}");
+
+    run(
+        &app,
+        "SET spark.databricks.delta.optimize.maxFileSize = 100000",
+    )
+    .await?;
+    run(&app, "OPTIMIZE events ZORDER BY (user_id)").await?;
+    let (passed, score, findings) = submit_exercise(&app).await?;
+    assert!(passed, "{findings}");
+    assert_eq!(score, "score 100");
+    app.close().await
+}
