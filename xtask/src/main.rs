@@ -5,7 +5,7 @@
 //! - `bench [spec [ROWS] | throughput]`  the shared spec, Delta and CDC
 //!   throughput, natively and in Chromium, kept in docs/benchmarks/;
 //!   `spec` or `throughput`: that part only
-//! - `screenshot [lab|cdc|late|query] [F]`  screenshots of the built app (README)
+//! - `screenshot [lab|cdc|late|query|cost|interview] [F]`  screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
 //! Everything comes from crates.io, rustup and Debian's packages; nothing else
@@ -36,12 +36,14 @@ fn main() -> ExitCode {
             _ => bench(),
         },
         Some("screenshot") => match args.get(1).map(String::as_str) {
-            Some(lab @ ("lab" | "cdc" | "late" | "query")) => screenshot(Some(lab), args.get(2).map(PathBuf::from)),
+            Some(lab @ ("lab" | "cdc" | "late" | "query" | "cost" | "interview")) => {
+                screenshot(Some(lab), args.get(2).map(PathBuf::from))
+            }
             _ => screenshot(None, args.get(1).map(PathBuf::from)),
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|cdc|late|query] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|cdc|late|query|cost|interview] [FILE] | setup"
                 .to_owned(),
         ),
     };
@@ -276,6 +278,8 @@ fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
         Some("lab") => "docs/lab-corrupt-load.png",
         Some("late") => "docs/lab-late-events.png",
         Some("query") => "docs/lab-slow-query.png",
+        Some("cost") => "docs/lab-cost.png",
+        Some("interview") => "docs/interview.png",
         Some(_) => "docs/lab-cdc.png",
         None => "docs/screenshot.png",
     };
