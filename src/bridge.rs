@@ -2,6 +2,8 @@
 //! messages into signals, and cancels by terminating it and starting afresh
 //! (see `crates/worker` for why).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -320,6 +322,33 @@ impl EngineBridge {
     /// outcome. The worker answers requests in the order they were sent.
     pub fn query(self, sql: String, done: impl FnOnce(Outcome) + 'static) {
         self.request(|id| Request::Sql { id, sql }, done);
+    }
+
+    /// Runs `queries` in the background; `done` gets each with its outcome,
+    /// once all have answered (at once if there are none).
+    pub fn query_all(
+        self,
+        queries: Vec<String>,
+        done: impl FnOnce(Vec<(String, Outcome)>) + 'static,
+    ) {
+        let count = queries.len();
+        let answers: Rc<RefCell<Vec<(String, Outcome)>>> = Rc::default();
+        let done = Rc::new(RefCell::new(Some(done)));
+        let finish = move |answers: &Rc<RefCell<Vec<(String, Outcome)>>>| {
+            if answers.borrow().len() == count
+                && let Some(done) = done.borrow_mut().take()
+            {
+                done(answers.take());
+            }
+        };
+        finish(&answers);
+        for query in queries {
+            let (answers, finish) = (answers.clone(), finish.clone());
+            self.query(query.clone(), move |outcome| {
+                answers.borrow_mut().push((query, outcome));
+                finish(&answers);
+            });
+        }
     }
 
     /// Sends any request in the background; `done` gets its outcome.

@@ -4,12 +4,10 @@
 //! the tables as they were left (`lakelab_labs::interview`); the rubric is
 //! shown after the first submission. Best scores are kept in localStorage.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use lakelab_labs::Seen;
 use lakelab_labs::interview::{self, Exercise, HINT_COST, Verdict};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,9 +29,6 @@ struct Record {
 }
 
 type Progress = BTreeMap<String, Record>;
-
-/// Each probe's statement and what it returned, as the answers arrive.
-type ProbeAnswers = Rc<RefCell<Vec<(String, Result<Seen, String>)>>>;
 
 fn minutes_seconds(seconds: u64) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
@@ -172,47 +167,31 @@ fn ExerciseView(
             exercise.with_value(|e| e.probes.iter().map(|p| p.sql()).collect());
         checking.set(true);
         judged.set(None);
-        let answers: ProbeAnswers = Rc::default();
-        let count = queries.len();
-        for query in queries {
-            let answers = answers.clone();
-            engine.query(query.clone(), move |outcome| {
-                let found = match &outcome {
-                    Outcome::Failed(e) => Err(e.clone()),
-                    Outcome::Cancelled { .. } => Err("cancelled".to_owned()),
-                    Outcome::Rows(_) => seen(&outcome).ok_or_else(|| "unreadable".to_owned()),
-                };
-                answers.borrow_mut().push((query, found));
-                if answers.borrow().len() < count {
-                    return;
+        engine.query_all(queries, move |answers| {
+            let lookup = |sql: &str| match answers.iter().find(|(q, _)| q == sql) {
+                None => Err("not run".to_owned()),
+                Some((_, Outcome::Failed(e))) => Err(e.clone()),
+                Some((_, Outcome::Cancelled { .. })) => Err("cancelled".to_owned()),
+                Some((_, outcome)) => seen(outcome).ok_or_else(|| "unreadable".to_owned()),
+            };
+            let seconds = untrack(elapsed);
+            let verdict = exercise.with_value(|e| e.judge(&lookup));
+            let score = exercise.with_value(|e| e.score(&verdict, hints.get_untracked(), seconds));
+            if verdict.passed() && solved_in.get_untracked().is_none() {
+                solved_in.set(Some(seconds));
+            }
+            progress.update(|p| {
+                let record = p.entry(id.to_owned()).or_default();
+                record.attempts += 1;
+                record.best = record.best.max(score);
+                if verdict.passed() {
+                    record.solved_in.get_or_insert(seconds);
                 }
-                let answers = answers.borrow();
-                let lookup = |sql: &str| {
-                    answers
-                        .iter()
-                        .find(|(q, _)| q == sql)
-                        .map_or_else(|| Err("not run".to_owned()), |(_, a)| a.clone())
-                };
-                let seconds = untrack(elapsed);
-                let verdict = exercise.with_value(|e| e.judge(&lookup));
-                let score =
-                    exercise.with_value(|e| e.score(&verdict, hints.get_untracked(), seconds));
-                if verdict.passed() && solved_in.get_untracked().is_none() {
-                    solved_in.set(Some(seconds));
-                }
-                progress.update(|p| {
-                    let record = p.entry(id.to_owned()).or_default();
-                    record.attempts += 1;
-                    record.best = record.best.max(score);
-                    if verdict.passed() {
-                        record.solved_in.get_or_insert(seconds);
-                    }
-                    saved::save(PROGRESS_KEY, p);
-                });
-                judged.set(Some(Judged { verdict, score }));
-                checking.set(false);
+                saved::save(PROGRESS_KEY, p);
             });
-        }
+            judged.set(Some(Judged { verdict, score }));
+            checking.set(false);
+        });
     };
 
     let ready = move || setup.get() == Setup::Ready;

@@ -2,7 +2,6 @@
 //! of what the candidate actually did), the console, and a table explorer
 //! with every version of the lab's table and a time-travel slider.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -26,9 +25,6 @@ pub(crate) enum Setup {
     Ready,
     Failed(String),
 }
-
-/// The answers of a step's check queries, as they arrive.
-type Answers = Rc<RefCell<Vec<(String, Option<Seen>)>>>;
 
 /// One row of DESCRIBE HISTORY, as the explorer shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,39 +197,18 @@ pub fn LabPage(engine: EngineBridge, sql: RwSignal<String>, lab: Lab) -> impl In
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            let answers: Answers = Rc::default();
-            let remaining = Rc::new(RefCell::new(queries.len()));
-            let judge = {
-                let answers = answers.clone();
-                let ran = ran.clone();
-                let check = step.check.clone();
-                Rc::new(move || {
-                    let answers = answers.borrow();
-                    let lookup = |sql: &str| {
-                        answers
-                            .iter()
-                            .find(|(q, _)| q == sql)
-                            .and_then(|(_, s)| s.clone())
-                    };
-                    if check.passed(&ran, &lookup) {
-                        passed.update(|p| p[i] = true);
-                    }
-                })
-            };
-            if queries.is_empty() {
-                judge();
-            }
-            for query in queries {
-                let (answers, remaining, judge) =
-                    (answers.clone(), remaining.clone(), judge.clone());
-                engine.query(query.clone(), move |outcome| {
-                    answers.borrow_mut().push((query, seen(&outcome)));
-                    *remaining.borrow_mut() -= 1;
-                    if *remaining.borrow() == 0 {
-                        judge();
-                    }
-                });
-            }
+            let (ran, check) = (ran.clone(), step.check.clone());
+            engine.query_all(queries, move |answers| {
+                let lookup = |sql: &str| {
+                    answers
+                        .iter()
+                        .find(|(q, _)| q == sql)
+                        .and_then(|(_, outcome)| seen(outcome))
+                };
+                if check.passed(&ran, &lookup) {
+                    passed.update(|p| p[i] = true);
+                }
+            });
         }
     };
     // After every statement the console runs: judge the steps, refresh the explorer.

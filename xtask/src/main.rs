@@ -274,17 +274,9 @@ fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
     if !root().join("dist/index.html").is_file() {
         run("trunk", &["build", "--release"])?;
     }
-    let default = match lab {
-        Some("lab") => "docs/lab-corrupt-load.png",
-        Some("late") => "docs/lab-late-events.png",
-        Some("query") => "docs/lab-slow-query.png",
-        Some("cost") => "docs/lab-cost.png",
-        Some("interview") => "docs/interview.png",
-        Some(_) => "docs/lab-cdc.png",
-        None => "docs/screenshot.png",
-    };
-    let path = path.unwrap_or_else(|| root().join(default));
-    let path = path.to_string_lossy().into_owned();
+    // The screenshot binary knows each page's README path; it runs here,
+    // in the workspace root.
+    let path = path.map(|p| p.to_string_lossy().into_owned());
     let mut args = vec![
         "run",
         "-q",
@@ -295,7 +287,7 @@ fn screenshot(lab: Option<&str>, path: Option<PathBuf>) -> Result {
         "--",
     ];
     args.extend(lab);
-    args.push(&path);
+    args.extend(path.as_deref());
     run("cargo", &args)
 }
 

@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use lakelab_engine::{Engine, Output, ScanReport};
+use lakelab_engine::{Engine, Output};
 use lakelab_labs::slow_query::{self, Accuracy, Day, Step};
+use lakelab_protocol::ScanInfo;
 use serde_json::json;
 
 /// The options of `lakelab lab query` (`--json` is shared).
@@ -24,8 +25,8 @@ pub struct Rung {
     prepare_ms: f64,
     cold_ms: f64,
     pub ms: f64,
-    pub scan: ScanReport,
-    probe: ScanReport,
+    pub scan: ScanInfo,
+    probe: ScanInfo,
     accuracy: Accuracy,
 }
 
@@ -39,10 +40,12 @@ async fn timed(engine: &Engine, sql: &str) -> Result<(Output, f64), String> {
 }
 
 /// The one scan of a rung's query, summed over tables if it read several.
-fn scan_of(output: &Output) -> ScanReport {
-    let mut scans = output.scans.iter();
-    let first = scans.next().cloned().unwrap_or_default();
-    scans.fold(first, ScanReport::plus)
+fn scan_of(output: &Output) -> ScanInfo {
+    output
+        .scans
+        .iter()
+        .map(ScanInfo::from)
+        .fold(ScanInfo::default(), |sum, s| sum.plus(&s))
 }
 
 /// Memory this process may use: what Linux reports available.

@@ -73,18 +73,21 @@ impl fmt::Display for ScanReport {
     }
 }
 
-impl ScanReport {
-    /// This scan and `other` counted as one (a statement that read two tables).
-    pub fn plus(mut self, other: &ScanReport) -> ScanReport {
-        self.files_total += other.files_total;
-        self.files_read += other.files_read;
-        self.row_groups_total += other.row_groups_total;
-        self.row_groups_read += other.row_groups_read;
-        self.rows_total += other.rows_total;
-        self.rows_read += other.rows_read;
-        self.bytes_total += other.bytes_total;
-        self.bytes_read += other.bytes_read;
-        self
+/// The report as the UI and the CLI show it (summed there with `ScanInfo::plus`).
+impl From<&ScanReport> for lakelab_protocol::ScanInfo {
+    fn from(s: &ScanReport) -> Self {
+        lakelab_protocol::ScanInfo {
+            table: s.table.clone(),
+            files_total: s.files_total as u64,
+            files_read: s.files_read as u64,
+            row_groups_total: s.row_groups_total as u64,
+            row_groups_read: s.row_groups_read as u64,
+            rows_total: s.rows_total as u64,
+            rows_read: s.rows_read as u64,
+            bytes_total: s.bytes_total,
+            bytes_read: s.bytes_read,
+            text: s.to_string(),
+        }
     }
 }
 

@@ -254,22 +254,7 @@ fn done(
             message: output.message,
             engine_ms,
             tables: table_infos(engine),
-            scans: output
-                .scans
-                .iter()
-                .map(|s| ScanInfo {
-                    table: s.table.clone(),
-                    files_total: s.files_total as u64,
-                    files_read: s.files_read as u64,
-                    row_groups_total: s.row_groups_total as u64,
-                    row_groups_read: s.row_groups_read as u64,
-                    rows_total: s.rows_total as u64,
-                    rows_read: s.rows_read as u64,
-                    bytes_total: s.bytes_total,
-                    bytes_read: s.bytes_read,
-                    text: s.to_string(),
-                })
-                .collect(),
+            scans: output.scans.iter().map(ScanInfo::from).collect(),
         },
         Err(e) => Response::Failed {
             id,

@@ -350,23 +350,26 @@ impl App {
     }
 }
 
+/// Waits until the setup whose status is `status` (its `data-state`) is
+/// ready; fails with the status text if it failed.
+async fn wait_built(app: &App, status: &str, what: &str) -> Result<()> {
+    app.wait_for(what, LAB_SETUP, || async {
+        let state = app.attr(status, "data-state").await?.unwrap_or_default();
+        if state == "failed" {
+            return Err(app.text(status).await?.into());
+        }
+        Ok((state == "ready").then_some(()))
+    })
+    .await
+}
+
 /// Works through the corrupt-load lab as a candidate would: builds it, then
 /// for every step reveals the model answer, puts its SQL in the editor, runs
 /// it, and waits for the step's check to pass. Returns what each run showed.
 pub async fn run_corrupt_load_lab(app: &App) -> Result<Vec<Shown>> {
     app.click("#nav-lab-corrupt-load").await?;
     app.click("#lab-setup").await?;
-    app.wait_for("the lab to be built", LAB_SETUP, || async {
-        let state = app
-            .attr("#lab-status", "data-state")
-            .await?
-            .unwrap_or_default();
-        if state == "failed" {
-            return Err(app.text("#lab-status").await?.into());
-        }
-        Ok((state == "ready").then_some(()))
-    })
-    .await?;
+    wait_built(app, "#lab-status", "the lab to be built").await?;
     let steps: usize = app
         .client
         .execute(
@@ -596,17 +599,7 @@ pub async fn open_exercise(app: &App, id: &str) -> Result<()> {
     app.click(&format!("tr.exercise-row[data-id='{id}'] button.open"))
         .await?;
     app.click("#exercise-setup").await?;
-    app.wait_for("the start state", LAB_SETUP, || async {
-        let state = app
-            .attr("#exercise-status", "data-state")
-            .await?
-            .unwrap_or_default();
-        if state == "failed" {
-            return Err(app.text("#exercise-status").await?.into());
-        }
-        Ok((state == "ready").then_some(()))
-    })
-    .await
+    wait_built(app, "#exercise-status", "the start state").await
 }
 
 /// Submits and returns (passed, score text, findings text) once judged.

@@ -16,55 +16,35 @@ const DEMO: &[&str] = &[
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("cdc") {
-        args.remove(0);
-        let path = args
-            .first()
-            .map_or_else(|| PathBuf::from("docs/lab-cdc.png"), PathBuf::from);
-        return cdc(&path).await;
-    }
-    if args.first().map(String::as_str) == Some("late") {
-        args.remove(0);
-        let path = args
-            .first()
-            .map_or_else(|| PathBuf::from("docs/lab-late-events.png"), PathBuf::from);
-        return late(&path).await;
-    }
-    if args.first().map(String::as_str) == Some("query") {
-        args.remove(0);
-        let path = args
-            .first()
-            .map_or_else(|| PathBuf::from("docs/lab-slow-query.png"), PathBuf::from);
-        // An optional size: the slider position (0: 1M rows … 4: 20M rows).
-        let size = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        return query(&path, size).await;
-    }
-    if args.first().map(String::as_str) == Some("cost") {
-        args.remove(0);
-        let path = args
-            .first()
-            .map_or_else(|| PathBuf::from("docs/lab-cost.png"), PathBuf::from);
-        return cost(&path).await;
-    }
-    if args.first().map(String::as_str) == Some("interview") {
-        args.remove(0);
-        let path = args
-            .first()
-            .map_or_else(|| PathBuf::from("docs/interview.png"), PathBuf::from);
-        return interview(&path).await;
-    }
-    if args.first().map(String::as_str) == Some("lab") {
-        args.remove(0);
-        let path = args
-            .first()
-            .map_or_else(|| PathBuf::from("docs/lab-corrupt-load.png"), PathBuf::from);
-        return lab(&path).await;
-    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let page = args.first().map(String::as_str);
+    // Each page's picture, at its README path unless a file is given.
+    let default = match page {
+        Some("cdc") => "docs/lab-cdc.png",
+        Some("late") => "docs/lab-late-events.png",
+        Some("query") => "docs/lab-slow-query.png",
+        Some("cost") => "docs/lab-cost.png",
+        Some("interview") => "docs/interview.png",
+        Some("lab") => "docs/lab-corrupt-load.png",
+        _ => return console(args.first().map(PathBuf::from)).await,
+    };
     let path = args
-        .first()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("docs/screenshot.png"));
+        .get(1)
+        .map_or_else(|| PathBuf::from(default), PathBuf::from);
+    match page {
+        Some("cdc") => cdc(&path).await,
+        Some("late") => late(&path).await,
+        // An optional size: the slider position (0: 1M rows … 4: 20M rows).
+        Some("query") => query(&path, args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0)).await,
+        Some("cost") => cost(&path).await,
+        Some("interview") => interview(&path).await,
+        _ => lab(&path).await,
+    }
+}
+
+/// The console after the demo's queries.
+async fn console(path: Option<PathBuf>) -> Result<()> {
+    let path = path.unwrap_or_else(|| PathBuf::from("docs/screenshot.png"));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
