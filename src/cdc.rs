@@ -57,7 +57,12 @@ fn send(
 }
 
 #[component]
-pub fn CdcPage(engine: EngineBridge) -> impl IntoView {
+pub fn CdcPage(
+    engine: EngineBridge,
+    /// Inside an interview exercise: no story, no questions or model answers.
+    #[prop(optional)]
+    exercise: bool,
+) -> impl IntoView {
     let view_state = RwSignal::new(None::<CdcView>);
     // The cost lab prices the pipeline's measured work per event.
     if let Some(measured) = Measured::get() {
@@ -103,7 +108,7 @@ pub fn CdcPage(engine: EngineBridge) -> impl IntoView {
     view! {
         <section class="cdc">
             <h2>{TITLE}</h2>
-            <p class="story">{STORY}</p>
+            {(!exercise).then(|| view! { <p class="story">{STORY}</p> })}
             <div class="cdc-controls">
                 {number("tables", "cdc-tables", |c| c.tables as u64, |c, n| c.tables = n.clamp(3, 50) as usize)}
                 {number("transactions / s", "cdc-tps", |c| c.tps as u64, |c, n| c.tps = n.min(50_000) as u32)}
@@ -202,7 +207,7 @@ pub fn CdcPage(engine: EngineBridge) -> impl IntoView {
             </div>
             {move || failure.get().map(|e| view! { <p class="error">{e}</p> })}
             {move || view_state.get().map(|v| view! { <Live view=v go=go /> })}
-            <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER />
+            {(!exercise).then(|| view! { <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER /> })}
         </section>
     }
 }

@@ -107,6 +107,51 @@ impl CardFields {
         }
     }
 
+    /// The fields that describe `option` (what [`to_option`](Self::to_option)
+    /// gives back, on the same measured options).
+    pub fn from_option(option: &NamedOption) -> Self {
+        let c = &option.cluster;
+        let (min, max, autoscale) = match c.workers {
+            Workers::Fixed(n) => (n, n, false),
+            Workers::Autoscale { min, max } => (min, max, true),
+        };
+        let mut fields = CardFields {
+            name: option.name.clone(),
+            cloud: c.cloud,
+            compute: c.compute,
+            instance: c.worker.clone(),
+            autoscale,
+            min_workers: min.to_string(),
+            max_workers: max.to_string(),
+            photon: c.photon,
+            spot_share: c.spot_share.to_string(),
+            target_minutes: option
+                .latency_target_s
+                .map_or(String::new(), |s| (s / 60.0).to_string()),
+            ..CardFields::new(&option.name, TriggerKind::Continuous, "")
+        };
+        match &option.workload {
+            Workload::Stream(s) => {
+                fields.events_per_second = s.events_per_second.to_string();
+                (fields.trigger, fields.interval) = match s.trigger {
+                    StreamTrigger::Continuous => (TriggerKind::Continuous, String::new()),
+                    StreamTrigger::ProcessingTime { seconds } => {
+                        (TriggerKind::ProcessingTime, seconds.to_string())
+                    }
+                    StreamTrigger::AvailableNow { every_minutes } => {
+                        (TriggerKind::AvailableNow, every_minutes.to_string())
+                    }
+                };
+            }
+            Workload::Scan(s) => {
+                fields.workload = CardWorkload::Scan;
+                fields.rung = s.rung.clone();
+                fields.runs_per_day = s.runs_per_day.to_string();
+            }
+        }
+        fields
+    }
+
     /// The option these fields describe, built on the measured options in
     /// `measured`: the stream's work per event and day's rate profile, or
     /// the chosen rung's scan.
@@ -276,7 +321,7 @@ pub fn ConfigCard(
             <label>{move || if fields.with(|f| f.autoscale) { "min workers " } else { "workers " }}
                 <span class="workers">{text(|f| f.min_workers.clone(), |f, v| f.min_workers = v)}</span></label>
             <Show when=move || fields.with(|f| f.autoscale)>
-                <label>"max workers " {text(|f| f.max_workers.clone(), |f, v| f.max_workers = v)}</label>
+                <label>"max workers " <span class="max-workers">{text(|f| f.max_workers.clone(), |f, v| f.max_workers = v)}</span></label>
             </Show>
             <label><input type="checkbox" class="photon" prop:checked=move || fields.with(|f| f.photon)
                 on:change=move |ev| fields.update(|f| f.photon = event_target_checked(&ev)) />" Photon"</label>

@@ -109,7 +109,12 @@ fn time_of_day(ms: i64) -> String {
 }
 
 #[component]
-pub fn LatePage(engine: EngineBridge) -> impl IntoView {
+pub fn LatePage(
+    engine: EngineBridge,
+    /// Inside an interview exercise: no story, no questions or model answers.
+    #[prop(optional)]
+    exercise: bool,
+) -> impl IntoView {
     let state = RwSignal::new(None::<LateView>);
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
@@ -128,7 +133,7 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
     view! {
         <section class="cdc late">
             <h2>{TITLE}</h2>
-            <p class="story">{STORY}</p>
+            {(!exercise).then(|| view! { <p class="story">{STORY}</p> })}
             <div class="cdc-controls">
                 <label>
                     "events"
@@ -274,7 +279,7 @@ pub fn LatePage(engine: EngineBridge) -> impl IntoView {
             </div>
             {move || failure.get().map(|e| view! { <p id="late-error" class="error">{e}</p> })}
             {move || state.get().map(|v| view! { <Live view=v /> })}
-            <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER />
+            {(!exercise).then(|| view! { <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER /> })}
         </section>
     }
 }

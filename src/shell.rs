@@ -120,7 +120,7 @@ pub fn App() -> impl IntoView {
                     <li id="nav-interview" class="lab link" class:active=move || page.get() == Page::Interview
                         on:click=move |_| page.set(Page::Interview)>
                         <span>"Exercises"</span>
-                        <small>{format!("{} tasks against the clock, checked on the tables", lakelab_labs::interview::all().len())}</small>
+                        <small>{format!("{} tasks against the clock, checked on the real state", lakelab_labs::interview::all().len())}</small>
                     </li>
                 </ul>
                 <h3>"Tables"</h3>

@@ -5,7 +5,8 @@
 //! - `bench [spec [ROWS] | throughput]`  the shared spec, Delta and CDC
 //!   throughput, natively and in Chromium, kept in docs/benchmarks/;
 //!   `spec` or `throughput`: that part only
-//! - `screenshot [lab|cdc|late|query|cost|interview] [F]`  screenshots of the built app (README)
+//! - `screenshot [lab|cdc|late|query|cost|interview|interview-cdc|interview-cost] [F]`
+//!   screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
 //! Everything comes from crates.io, rustup and Debian's packages; nothing else
@@ -36,14 +37,17 @@ fn main() -> ExitCode {
             _ => bench(),
         },
         Some("screenshot") => match args.get(1).map(String::as_str) {
-            Some(lab @ ("lab" | "cdc" | "late" | "query" | "cost" | "interview")) => {
+            Some(
+                lab @ ("lab" | "cdc" | "late" | "query" | "cost" | "interview" | "interview-cdc"
+                | "interview-cost"),
+            ) => {
                 screenshot(Some(lab), args.get(2).map(PathBuf::from))
             }
             _ => screenshot(None, args.get(1).map(PathBuf::from)),
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|cdc|late|query|cost|interview] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|cdc|late|query|cost|interview|interview-cdc|interview-cost] [FILE] | setup"
                 .to_owned(),
         ),
     };

@@ -69,7 +69,9 @@ enum Command {
         cost: cost::CostOptions,
     },
     /// Interview mode: `list` the exercises; `ID --reset` builds one's start
-    /// state and prints its task; `ID` judges the lake as left.
+    /// state and prints its task; `ID` judges the lake as left. A lab
+    /// exercise (CDC, late events, cost) is started, solved with
+    /// `--solution` and judged in one run.
     Exercise {
         /// An exercise's id, or `list`.
         id: String,
@@ -79,7 +81,9 @@ enum Command {
         /// Build the start state (dropping what the exercise's tables hold).
         #[arg(long)]
         reset: bool,
-        /// Run this SQL script as the solution, then judge.
+        /// The solution, then judge: a SQL script; for a CDC or late-events
+        /// exercise the lab's commands as a JSON array; for a cost exercise
+        /// the configuration as JSON (`lakelab lab cost`'s option format).
         #[arg(long, conflicts_with = "reset")]
         solution: Option<PathBuf>,
     },

@@ -235,3 +235,236 @@ fn compact_small_files() {
         "at most 5 files",
     );
 }
+
+// Lab exercises: the solution is the lab's commands (or the configuration)
+// as JSON, run after the exercise's start in one `lakelab exercise` call.
+
+use lakelab_labs::cost::compare::Workload;
+use lakelab_labs::interview::{Work, by_id};
+use lakelab_protocol::cdc::{CdcCommand, CdcConfig, Trigger};
+use lakelab_protocol::late::{HOUR_MS, LateCommand, LateConfig};
+
+fn lab_passes(id: &str, solution: &impl serde::Serialize) {
+    passes(id, &serde_json::to_string(solution).unwrap());
+}
+
+fn lab_fails(id: &str, solution: &impl serde::Serialize, caught_by: &str) {
+    fails(id, &serde_json::to_string(solution).unwrap(), caught_by);
+}
+
+/// The configuration an exercise starts the CDC lab with.
+fn cdc_start(id: &str) -> CdcConfig {
+    match by_id(id).unwrap().work {
+        Work::Cdc { start, .. } => match &start[0] {
+            CdcCommand::Start(config) => config.clone(),
+            other => panic!("{id} starts with {other:?}"),
+        },
+        _ => panic!("{id} is not a CDC exercise"),
+    }
+}
+
+fn late_start(id: &str) -> LateConfig {
+    match by_id(id).unwrap().work {
+        Work::Late { start, .. } => match &start[0] {
+            LateCommand::Start(config) => config.clone(),
+            other => panic!("{id} starts with {other:?}"),
+        },
+        _ => panic!("{id} is not a late-events exercise"),
+    }
+}
+
+/// Runs the late-events stream under `config` to the end.
+fn late_run(config: LateConfig) -> Vec<LateCommand> {
+    vec![
+        LateCommand::Start(config),
+        LateCommand::Step { batches: 100_000 },
+    ]
+}
+
+#[test]
+fn cdc_poison_pill() {
+    let id = "cdc-poison-pill";
+    let none: Vec<CdcCommand> = Vec::new();
+    lab_fails(id, &none, "the pipeline is running");
+    lab_passes(
+        id,
+        &vec![CdcCommand::SkipBadRecords, CdcCommand::Step { triggers: 2 }],
+    );
+    // Starting over hides the bad record.
+    lab_fails(
+        id,
+        &vec![
+            CdcCommand::Start(cdc_start(id)),
+            CdcCommand::Step { triggers: 2 },
+        ],
+        "dead-letter",
+    );
+    // Stepping on does not get past it.
+    lab_fails(
+        id,
+        &vec![CdcCommand::Step { triggers: 2 }],
+        "the pipeline is running",
+    );
+}
+
+#[test]
+fn cdc_keep_up() {
+    let id = "cdc-keep-up";
+    let start = cdc_start(id);
+    let run = |config: CdcConfig| {
+        vec![
+            CdcCommand::Start(config),
+            CdcCommand::Advance { ms: 60_000 },
+        ]
+    };
+    lab_fails(id, &Vec::<CdcCommand>::new(), "nothing waiting");
+    lab_passes(
+        id,
+        &run(CdcConfig {
+            max_offsets_per_trigger: Some(50_000),
+            ..start.clone()
+        }),
+    );
+    // A slower source is not the task.
+    lab_fails(
+        id,
+        &run(CdcConfig {
+            tps: 50,
+            ..start.clone()
+        }),
+        "the same source",
+    );
+    // A minute-long trigger keeps up, past the latency allowed.
+    lab_fails(
+        id,
+        &run(CdcConfig {
+            max_offsets_per_trigger: Some(1_000_000),
+            trigger: Trigger::ProcessingTime {
+                interval_ms: 60_000,
+            },
+            ..start.clone()
+        }),
+        "within 30 s",
+    );
+    // Raised, but not above one interval's input.
+    lab_fails(
+        id,
+        &run(CdcConfig {
+            max_offsets_per_trigger: Some(1_000),
+            ..start
+        }),
+        "nothing waiting",
+    );
+}
+
+#[test]
+fn cdc_prove_exactly_once() {
+    let id = "cdc-prove-exactly-once";
+    let with = |redeliver: bool, crashes: usize| {
+        let mut commands = vec![
+            CdcCommand::Start(CdcConfig {
+                redeliver,
+                ..cdc_start(id)
+            }),
+            CdcCommand::Step { triggers: 3 },
+        ];
+        commands.extend(std::iter::repeat_n(CdcCommand::Crash, crashes));
+        commands.push(CdcCommand::Step { triggers: 4 });
+        commands
+    };
+    lab_passes(id, &with(true, 2));
+    lab_fails(id, &with(false, 2), "redelivers");
+    lab_fails(id, &with(true, 0), "crashed mid-batch");
+}
+
+#[test]
+fn late_watermark_99() {
+    let id = "late-watermark-99";
+    let with = |hours: i64| {
+        late_run(LateConfig {
+            watermark_ms: Some(hours * HOUR_MS),
+            ..late_start(id)
+        })
+    };
+    lab_fails(id, &Vec::<LateCommand>::new(), "the whole stream was read");
+    lab_passes(id, &with(2));
+    lab_fails(id, &with(1), "at least 99 %");
+    lab_fails(id, &with(3), "no smaller delay");
+}
+
+#[test]
+fn late_future_clock() {
+    let id = "late-future-clock";
+    let start = late_start(id);
+    lab_fails(id, &late_run(start.clone()), "at least 99 %");
+    lab_passes(
+        id,
+        &late_run(LateConfig {
+            max_future_ms: LateConfig::default().max_future_ms,
+            ..start.clone()
+        }),
+    );
+    lab_fails(
+        id,
+        &late_run(LateConfig {
+            watermark_ms: None,
+            ..start.clone()
+        }),
+        "a watermark bounds the state",
+    );
+    lab_fails(
+        id,
+        &late_run(LateConfig {
+            future_events: 0,
+            ..start
+        }),
+        "still sends",
+    );
+}
+
+#[test]
+fn late_double_count() {
+    let id = "late-double-count";
+    let start = late_start(id);
+    lab_fails(id, &late_run(start.clone()), "more events than happened");
+    lab_passes(
+        id,
+        &late_run(LateConfig {
+            dedupe: true,
+            ..start.clone()
+        }),
+    );
+    lab_fails(
+        id,
+        &late_run(LateConfig {
+            dedupe: true,
+            watermark_ms: None,
+            ..start
+        }),
+        "a watermark bounds the state",
+    );
+}
+
+#[test]
+fn cost_exercises_read_a_configuration() {
+    let id = "cost-halve-dashboard";
+    let Work::Cost { start, .. } = by_id(id).unwrap().work else {
+        panic!("{id} is a cost exercise");
+    };
+    lab_fails(id, &start, "costs at most half");
+    // The rung's name alone: the work is still the baseline's measurement.
+    let mut renamed = (*start).clone();
+    if let Workload::Scan(scan) = &mut renamed.workload {
+        scan.rung = "preaggregated".into();
+    }
+    lab_fails(id, &renamed, "the rung's measured work");
+    let mut right = lakelab_labs::cost::default_comparison()
+        .options
+        .into_iter()
+        .find(|o| matches!(&o.workload, Workload::Scan(s) if s.rung == "preaggregated"))
+        .unwrap();
+    if let Workload::Scan(scan) = &mut right.workload {
+        scan.runs_per_day = 24.0;
+    }
+    lab_passes(id, &right);
+}

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use lakelab_protocol::cdc::{CdcConfig, CdcView, Counts, Trigger, Verification};
+use lakelab_protocol::cdc::{CdcCommand, CdcConfig, CdcView, Counts, Trigger, Verification};
 use lakelab_store::Store;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
@@ -270,6 +270,41 @@ impl Simulation {
                 }
             }
         }
+    }
+
+    /// A new run under `root`: the previous run's tables and checkpoint
+    /// deleted, the source started, and its first trigger run.
+    pub async fn begin(store: Rc<dyn Store>, root: &str, config: CdcConfig) -> Result<Self> {
+        Simulation::reset(store.as_ref(), root).await?;
+        let mut sim = Simulation::start(store, root, config).await?;
+        sim.trigger().await?;
+        Ok(sim)
+    }
+
+    /// Runs one of the lab's commands on this run (`Start` is
+    /// [`begin`](Self::begin)'s, and does nothing here); a `Verify`
+    /// command's result.
+    pub async fn apply(&mut self, command: CdcCommand) -> Result<Option<Verification>> {
+        match command {
+            CdcCommand::Start(_) | CdcCommand::Show => {}
+            CdcCommand::Step { triggers } => {
+                for _ in 0..triggers {
+                    self.trigger().await?;
+                }
+            }
+            CdcCommand::Advance { ms } => self.advance(ms).await?,
+            CdcCommand::Crash => {
+                self.crash_next_batch();
+                self.trigger().await?;
+            }
+            CdcCommand::InjectBadEvent => self.inject_bad_event(),
+            CdcCommand::SkipBadRecords => {
+                self.skip_bad_records();
+                self.trigger().await?;
+            }
+            CdcCommand::Verify => return Ok(Some(self.verify().await?)),
+        }
+        Ok(None)
     }
 
     /// The consumer will die in the middle of its next batch.

@@ -28,10 +28,7 @@ impl CdcLab {
     ) -> Result<Option<Verification>, StreamError> {
         if let CdcCommand::Start(config) = command {
             self.sim = None;
-            Simulation::reset(store.as_ref(), TABLES_ROOT).await?;
-            let mut sim = Simulation::start(store.clone(), TABLES_ROOT, config).await?;
-            sim.trigger().await?;
-            self.sim = Some(sim);
+            self.sim = Some(Simulation::begin(store.clone(), TABLES_ROOT, config).await?);
             return self.save(store, None).await;
         }
         if self.sim.is_none() {
@@ -40,26 +37,7 @@ impl CdcLab {
         let Some(sim) = self.sim.as_mut() else {
             return Ok(None);
         };
-        let mut verification = None;
-        match command {
-            CdcCommand::Start(_) | CdcCommand::Show => {}
-            CdcCommand::Step { triggers } => {
-                for _ in 0..triggers {
-                    sim.trigger().await?;
-                }
-            }
-            CdcCommand::Advance { ms } => sim.advance(ms).await?,
-            CdcCommand::Crash => {
-                sim.crash_next_batch();
-                sim.trigger().await?;
-            }
-            CdcCommand::InjectBadEvent => sim.inject_bad_event(),
-            CdcCommand::SkipBadRecords => {
-                sim.skip_bad_records();
-                sim.trigger().await?;
-            }
-            CdcCommand::Verify => verification = Some(sim.verify().await?),
-        }
+        let verification = sim.apply(command).await?;
         self.save(store, verification).await
     }
 

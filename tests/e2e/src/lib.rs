@@ -24,7 +24,7 @@ pub const STATEMENT: Duration = Duration::from_secs(120);
 
 /// The built app: `LAKELAB_DIST`, or `dist/` at the workspace root.
 /// Building a lab replays a simulated day of loads.
-const LAB_SETUP: Duration = Duration::from_secs(180);
+pub const LAB_SETUP: Duration = Duration::from_secs(180);
 
 pub fn dist_dir() -> PathBuf {
     std::env::var_os("LAKELAB_DIST")
@@ -396,7 +396,7 @@ pub async fn run_corrupt_load_lab(app: &App) -> Result<Vec<Shown>> {
 }
 
 /// Batches the CDC lab has run, once it is idle.
-async fn cdc_idle_batches(app: &App) -> Result<Option<u64>> {
+pub async fn cdc_idle_batches(app: &App) -> Result<Option<u64>> {
     if app.attr("#cdc-status", "data-state").await?.as_deref() != Some("idle") {
         return Ok(None);
     }
@@ -473,7 +473,7 @@ pub async fn choose(app: &App, select: &str, value: &str) -> Result<()> {
 }
 
 /// The late-events lab's records read, once it is idle.
-async fn late_idle_read(app: &App) -> Result<Option<(u64, u64)>> {
+pub async fn late_idle_read(app: &App) -> Result<Option<(u64, u64)>> {
     if app.attr("#late-status", "data-state").await?.as_deref() != Some("idle") {
         return Ok(None);
     }

@@ -1,7 +1,7 @@
 //! Exercises on the corrupt-load lab's `orders` table, from the moment the
 //! bad overwrite is noticed (version 15 on top of 14 good loads).
 
-use super::{Difficulty, Exercise, Probe, same_rows};
+use super::{Difficulty, Exercise, Probe, Work, same_rows};
 use crate::corrupt_load::{BAD_VERSION, LAST_GOOD_VERSION, SEED, lab};
 
 /// The lab's world up to 16:00: 14 good loads, then the bad overwrite.
@@ -70,7 +70,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
             brief: "At 14:23 a load overwrote `orders` with broken rows. Put the table back exactly as it \
                     was before that load, without losing the record of what happened."
                 .into(),
-            setup: start(),
             hints: vec![
                 "The table's history lists every write with its operation and mode.".into(),
                 "Time travel reads any version: SELECT … FROM orders VERSION AS OF n.".into(),
@@ -82,13 +81,13 @@ pub(super) fn exercises() -> Vec<Exercise> {
                 "Explains that RESTORE adds a commit re-adding old files: no data is copied, readers never see a half state.",
                 "Notes that the bad version stays readable until VACUUM removes its files, which matters for salvage and audit.",
             ],
-            probes: vec![
+            work: Work::Sql { setup: start(), probes: vec![
                 Probe::Holds {
                     what: format!("the table holds exactly the rows of version {LAST_GOOD_VERSION}"),
                     sql: same_rows(&last_good(), "SELECT * FROM orders"),
                 },
                 history_kept(),
-            ],
+            ] },
         },
         Exercise {
             id: "restore-and-salvage",
@@ -100,7 +99,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
                     customer and a non-negative amount. Restore the table and keep those, each once, \
                     and nothing broken."
                 .into(),
-            setup: start(),
             hints: vec![
                 "Restore first: the last good version is the one before the overwrite.".into(),
                 format!("The bad load's rows are still readable at version {BAD_VERSION}."),
@@ -112,7 +110,7 @@ pub(super) fn exercises() -> Vec<Exercise> {
                 "Makes the salvage idempotent (MERGE on the key, or an anti-join), so a retry cannot duplicate orders.",
                 "Verifies afterwards: counts per version, no broken rows, no duplicate keys.",
             ],
-            probes: vec![
+            work: Work::Sql { setup: start(), probes: vec![
                 good_rows_kept(),
                 Probe::Holds {
                     what: "the bad load's valid orders are back".into(),
@@ -139,7 +137,7 @@ pub(super) fn exercises() -> Vec<Exercise> {
                     ),
                 },
                 history_kept(),
-            ],
+            ] },
         },
         Exercise {
             id: "guard-against-bad-loads",
@@ -152,10 +150,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
                  cannot land: a write carrying any order without a customer or with a negative amount \
                  must fail as a whole, and nothing already in the table may change."
             ),
-            setup: start()
-                .into_iter()
-                .chain([format!("RESTORE TABLE orders TO VERSION AS OF {LAST_GOOD_VERSION}")])
-                .collect(),
             hints: vec![
                 "Delta tables carry constraints that every write is checked against.".into(),
                 "ALTER TABLE … ADD CONSTRAINT name CHECK (condition): existing rows must satisfy it too."
@@ -169,7 +163,10 @@ pub(super) fn exercises() -> Vec<Exercise> {
                 "Mentions that adding a constraint validates the existing rows first, so it fails on a table that already breaks it.",
                 "Adds monitoring as well: a rejected load must page someone, or data silently stops arriving.",
             ],
-            probes: vec![
+            work: Work::Sql { setup: start()
+                .into_iter()
+                .chain([format!("RESTORE TABLE orders TO VERSION AS OF {LAST_GOOD_VERSION}")])
+                .collect(), probes: vec![
                 Probe::Holds {
                     what: "the table's rows are unchanged".into(),
                     sql: same_rows(&last_good(), "SELECT * FROM orders"),
@@ -182,7 +179,7 @@ pub(super) fn exercises() -> Vec<Exercise> {
                     what: "a load with a negative amount is refused".into(),
                     sql: load_with("'C0002', -12.5"),
                 },
-            ],
+            ] },
         },
     ]
 }

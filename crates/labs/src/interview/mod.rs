@@ -1,12 +1,24 @@
 //! Interview mode: exercises that start from a prepared state, leave the
 //! solution to the candidate, and judge what the engine then holds — never
-//! the text the candidate typed. Each exercise's checker is a list of
-//! probes, read-only queries whose answer says what was found.
+//! the text the candidate typed. A SQL exercise's checker is a list of
+//! probes, read-only queries whose answer says what was found; a lab
+//! exercise's checker reads what the lab's own run reports (the CDC
+//! verification, the late-events accuracy and state, the cost model's
+//! price of the configuration chosen).
 
+mod cdc;
 mod corrupt_load;
+mod cost;
+
+pub use cost::price as price_configuration;
+mod late_events;
 mod slow_query;
 
+use lakelab_protocol::cdc::{CdcCommand, CdcView};
+use lakelab_protocol::late::{LateCommand, LateView};
+
 use crate::Seen;
+use crate::cost::compare::NamedOption;
 
 /// How hard an exercise is, as an interviewer would rate it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,13 +150,53 @@ pub struct Exercise {
     pub minutes: u32,
     /// The task, as the interviewer would say it.
     pub brief: String,
-    /// Statements that build the start state (and reset to it).
-    pub setup: Vec<String>,
     /// Revealed one at a time; each costs points.
     pub hints: Vec<String>,
     /// What a strong spoken answer covers, shown after submission.
     pub rubric: Vec<&'static str>,
-    pub probes: Vec<Probe>,
+    pub work: Work,
+}
+
+/// Where the candidate works, how the start state is built, and how the
+/// result is judged.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// In SQL: `setup` builds the tables (and resets them), `probes` judge them.
+    Sql {
+        setup: Vec<String>,
+        probes: Vec<Probe>,
+    },
+    /// With the CDC lab's controls, from the run `start` leaves. Judged on
+    /// the lab's view taken at submission, with the verification the
+    /// submission then runs (which drains the pipeline first).
+    Cdc {
+        start: Vec<CdcCommand>,
+        judge: fn(&CdcView) -> Vec<Finding>,
+    },
+    /// With the late-events lab's controls. At submission `measure` runs
+    /// (a sweep, say) before the view is judged.
+    Late {
+        start: Vec<LateCommand>,
+        measure: Vec<LateCommand>,
+        judge: fn(&LateView) -> Vec<Finding>,
+    },
+    /// With the cost lab's configuration form, from `start`; the option
+    /// the form describes is priced by the cost model and judged.
+    Cost {
+        start: Box<NamedOption>,
+        judge: fn(&NamedOption) -> Vec<Finding>,
+    },
+}
+
+impl Work {
+    /// Where the candidate does the work, for the exercise list.
+    pub fn place(&self) -> &'static str {
+        match self {
+            Work::Sql { .. } => "SQL",
+            Work::Cdc { .. } | Work::Late { .. } => "the lab's controls",
+            Work::Cost { .. } => "a cluster configuration",
+        }
+    }
 }
 
 /// One probe's outcome.
@@ -153,6 +205,16 @@ pub struct Finding {
     pub what: String,
     pub passed: bool,
     pub detail: String,
+}
+
+impl Finding {
+    pub fn new(what: impl Into<String>, passed: bool, detail: impl Into<String>) -> Self {
+        Finding {
+            what: what.into(),
+            passed,
+            detail: detail.into(),
+        }
+    }
 }
 
 /// The checker's verdict: every probe's finding.
@@ -168,12 +230,20 @@ impl Verdict {
 }
 
 impl Exercise {
-    /// Judges the state the candidate left, given each probe's output
+    /// A SQL exercise's probes (none for a lab exercise).
+    pub fn probes(&self) -> &[Probe] {
+        match &self.work {
+            Work::Sql { probes, .. } => probes,
+            _ => &[],
+        }
+    }
+
+    /// Judges the tables the candidate left, given each probe's output
     /// (`seen` answers for each statement of [`Probe::sql`]).
     pub fn judge(&self, seen: &dyn Fn(&str) -> Result<Seen, String>) -> Verdict {
         Verdict {
             findings: self
-                .probes
+                .probes()
                 .iter()
                 .map(|p| p.judge(seen(&p.sql())))
                 .collect(),
@@ -206,6 +276,9 @@ impl Exercise {
 pub fn all() -> Vec<Exercise> {
     let mut all = corrupt_load::exercises();
     all.extend(slow_query::exercises());
+    all.extend(cdc::exercises());
+    all.extend(late_events::exercises());
+    all.extend(cost::exercises());
     all
 }
 
@@ -301,10 +374,22 @@ mod tests {
     fn every_exercise_is_complete() {
         let all = all();
         for e in &all {
-            assert!(!e.setup.is_empty() && !e.probes.is_empty(), "{}", e.id);
+            if let Work::Sql { setup, probes } = &e.work {
+                assert!(!setup.is_empty() && !probes.is_empty(), "{}", e.id);
+            }
             assert!(!e.hints.is_empty() && !e.rubric.is_empty(), "{}", e.id);
             assert!(e.minutes > 0, "{}", e.id);
             assert_eq!(all.iter().filter(|o| o.id == e.id).count(), 1, "{}", e.id);
+        }
+        assert!(all.len() >= 15);
+        for lab in [
+            crate::corrupt_load::TITLE,
+            crate::slow_query::TITLE,
+            crate::cdc::TITLE,
+            crate::late_events::TITLE,
+            crate::cost::lab::TITLE,
+        ] {
+            assert!(all.iter().filter(|e| e.lab == lab).count() >= 2, "{lab}");
         }
     }
 }

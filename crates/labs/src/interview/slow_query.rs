@@ -1,7 +1,7 @@
 //! Exercises on the slow-query lab's `events` table (the benchmark spec's
 //! generator, so the true rows can always be generated again to compare).
 
-use super::{Difficulty, Exercise, Probe, same_rows};
+use super::{Difficulty, Exercise, Probe, Work, same_rows};
 use crate::slow_query::merge_days_from;
 
 const ROWS: u64 = 100_000;
@@ -59,15 +59,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
                 computed from `events`, up to 2024-03-29. The events of 2024-03-30 have landed. Bring \
                 the table up to date so every day is exact, without recomputing the other days."
             .into(),
-        setup: events()
-            .into_iter()
-            .chain([
-                "CREATE OR REPLACE TABLE daily_user_metrics (date DATE, dau BIGINT, n BIGINT, \
-                 sessions BIGINT, total_duration BIGINT)"
-                    .into(),
-                merge_days_from("events", "date < DATE '2024-03-30'"),
-            ])
-            .collect(),
         hints: vec![
             "Aggregate only the new day from events: a WHERE on date.".into(),
             "Daily active users count each user once: count(DISTINCT user_id).".into(),
@@ -80,10 +71,18 @@ pub(super) fn exercises() -> Vec<Exercise> {
             "Keeps DAU exact here, and can say when an approximate count (HyperLogLog) would be acceptable.",
             "Mentions what late events do to a closed day, and how a window of recent days is recomputed.",
         ],
-        probes: vec![Probe::Holds {
+        work: Work::Sql { setup: events()
+            .into_iter()
+            .chain([
+                "CREATE OR REPLACE TABLE daily_user_metrics (date DATE, dau BIGINT, n BIGINT, \
+                 sessions BIGINT, total_duration BIGINT)"
+                    .into(),
+                merge_days_from("events", "date < DATE '2024-03-30'"),
+            ])
+            .collect(), probes: vec![Probe::Holds {
             what: "every day's dau and n equal the exact ones from events".into(),
             sql: metrics_exact("daily_user_metrics"),
-        }],
+        }] },
     },
     Exercise {
         id: "user-lookup-skipping",
@@ -96,7 +95,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
              `events`. Change the table's layout so this query reads at most 10 % of the files, \
              without changing a single row."
         ),
-        setup: events(),
         hints: vec![
             "EXPLAIN the query: the scan line says how many files it read, and why it skipped none.".into(),
             "Files are skipped by their min/max per column. What would make user_id's ranges narrow?".into(),
@@ -111,14 +109,14 @@ pub(super) fn exercises() -> Vec<Exercise> {
             "Knows the file-size target matters: one big file cannot be skipped; too many small ones cost listing and opens.",
             "Proves the answer did not change (same rows, same counts) before calling it done.",
         ],
-        probes: vec![
+        work: Work::Sql { setup: events(), probes: vec![
             Probe::FilesRead {
                 what: "the lookup reads at most 10 % of the files".into(),
                 query: USER_LOOKUP.into(),
                 max_percent: 10.0,
             },
             rows_unchanged(),
-        ],
+        ] },
     },
     Exercise {
         id: "day-skipping",
@@ -131,7 +129,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
              The daily report runs `{ONE_DAY}` and reads all of them. Change the layout so it reads \
              at most 5 % of the files, without changing a row."
         ),
-        setup: events_by_user(),
         hints: vec![
             "EXPLAIN the query and look at what the scan read; then at the files' date ranges \
              (DESCRIBE FILES events)."
@@ -148,14 +145,14 @@ pub(super) fn exercises() -> Vec<Exercise> {
             "Says what the other query loses: the layout that serves dates does not serve a user lookup, and Z-order on both trades each off.",
             "Checks the answer and the row count did not change.",
         ],
-        probes: vec![
+        work: Work::Sql { setup: events_by_user(), probes: vec![
             Probe::FilesRead {
                 what: "the one-day count reads at most 5 % of the files".into(),
                 query: ONE_DAY.into(),
                 max_percent: 5.0,
             },
             rows_unchanged(),
-        ],
+        ] },
     },
     Exercise {
         id: "compact-small-files",
@@ -166,7 +163,6 @@ pub(super) fn exercises() -> Vec<Exercise> {
         brief: "Frequent appends left `events` in 50 small files, and every query pays to open them. \
                 Compact the table to at most 5 files without changing a row."
             .into(),
-        setup: events(),
         hints: vec![
             "Delta has a command for this that rewrites small files into large ones in one commit.".into(),
             "OPTIMIZE marks its commit dataChange = false: streaming readers of the table skip it.".into(),
@@ -176,14 +172,14 @@ pub(super) fn exercises() -> Vec<Exercise> {
             "Knows the old files stay until VACUUM, so time travel keeps working and storage grows for a while.",
             "Mentions preventing it at the source: optimized writes or auto compaction, or fewer, larger appends.",
         ],
-        probes: vec![
+        work: Work::Sql { setup: events(), probes: vec![
             Probe::TableFiles {
                 what: "the table has at most 5 files".into(),
                 table: "events".into(),
                 at_most: 5,
             },
             rows_unchanged(),
-        ],
+        ] },
     },
     ]
 }

@@ -25,6 +25,8 @@ async fn main() -> Result<()> {
         Some("query") => "docs/lab-slow-query.png",
         Some("cost") => "docs/lab-cost.png",
         Some("interview") => "docs/interview.png",
+        Some("interview-cdc") => "docs/interview-cdc.png",
+        Some("interview-cost") => "docs/interview-cost.png",
         Some("lab") => "docs/lab-corrupt-load.png",
         _ => return console(args.first().map(PathBuf::from)).await,
     };
@@ -38,6 +40,8 @@ async fn main() -> Result<()> {
         Some("query") => query(&path, args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0)).await,
         Some("cost") => cost(&path).await,
         Some("interview") => interview(&path).await,
+        Some("interview-cdc") => interview_cdc(&path).await,
+        Some("interview-cost") => interview_cost(&path).await,
         _ => lab(&path).await,
     }
 }
@@ -119,6 +123,50 @@ async fn interview(path: &std::path::Path) -> Result<()> {
              of v15 back on order_id, so a rerun cannot duplicate them.",
         )
         .await?;
+    let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("passed {passed}, {score}; saved {}", path.display());
+    app.close().await
+}
+
+/// A CDC exercise solved with the lab's controls inside it: the poison
+/// pill sent to the dead letters, then judged.
+async fn interview_cdc(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1250).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::open_exercise(&app, "cdc-poison-pill").await?;
+    let batches = app
+        .wait_for("the CDC lab", lakelab_e2e::STATEMENT, || async {
+            lakelab_e2e::cdc_idle_batches(&app).await
+        })
+        .await?;
+    lakelab_e2e::cdc_command(&app, "#cdc-skip", batches).await?;
+    let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("passed {passed}, {score}; saved {}", path.display());
+    app.close().await
+}
+
+/// A cost exercise: the configuration changed in the form, priced and judged.
+async fn interview_cost(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1000).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::open_exercise(&app, "cost-ten-minute-stream").await?;
+    lakelab_e2e::submit_exercise(&app).await?;
+    lakelab_e2e::choose(&app, "#exercise-card .compute", "serverless_jobs").await?;
+    app.click("#exercise-card .autoscale").await?;
+    lakelab_e2e::choose(&app, "#exercise-card .trigger", "available_now").await?;
+    for (field, value) in [
+        (".workers input", "1"),
+        (".max-workers input", "20"),
+        (".interval input", "5"),
+    ] {
+        lakelab_e2e::choose(&app, &format!("#exercise-card {field}"), value).await?;
+    }
     let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
     app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
     app.screenshot(path).await?;
