@@ -10,7 +10,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use lakelab_protocol::cdc::{CdcCommand, CdcView};
 use lakelab_protocol::late::{LateCommand, LateView};
-use lakelab_protocol::{Request, Response, ScanInfo, TableInfo};
+use lakelab_protocol::{FileData, Request, Response, ScanInfo, TableInfo};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -361,13 +361,18 @@ impl EngineBridge {
     }
 
     /// The table's Delta folder as a zip.
-    pub fn export(self, table: String, done: impl FnOnce(Result<Vec<u8>, String>) + 'static) {
+    pub fn export(
+        self,
+        tables: Vec<String>,
+        files: Vec<FileData>,
+        done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
+    ) {
         let callback: Callback = Box::new(move |answer| match answer {
             Answer::Zip(zip) => done(Ok(zip)),
             Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
             _ => done(Err("unexpected answer".into())),
         });
-        self.send(|id| Request::Export { id, table }, callback);
+        self.send(|id| Request::Export { id, tables, files }, callback);
     }
 
     /// A command for the CDC lab; `done` gets the lab's state (`None`: not

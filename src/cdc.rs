@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use crate::bridge::EngineBridge;
 use crate::grid::thousands;
 use crate::measured::Measured;
+use crate::transfer::NotebookExport;
 
 /// Sends `command`; the page redraws from the answer. While playing, the
 /// answer triggers the next step.
@@ -207,6 +208,14 @@ pub fn CdcPage(
             </div>
             {move || failure.get().map(|e| view! { <p class="error">{e}</p> })}
             {move || view_state.get().map(|v| view! { <Live view=v go=go /> })}
+            <NotebookExport engine
+                notebook=Signal::derive(move || view_state.with(|v| v.as_ref().map(|v| v.notebook.clone())))
+                tables=Signal::derive(move || engine.tables.with(|all| {
+                    all.iter()
+                        .map(|t| t.name.clone())
+                        .filter(|n| ["bronze.", "silver.", "gold."].iter().any(|layer| n.starts_with(layer)))
+                        .collect::<Vec<_>>()
+                })) />
             {(!exercise).then(|| view! { <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER /> })}
         </section>
     }

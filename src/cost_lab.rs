@@ -13,10 +13,11 @@ use lakelab_labs::cost::{CostError, DISCLAIMER, dollars};
 use lakelab_labs::slow_query::human_seconds;
 use leptos::prelude::*;
 
-use crate::bridge::now_ms;
+use crate::bridge::{EngineBridge, now_ms};
 use crate::cdc::{Prompts, chart};
 use crate::cost_card::{CardFields, ConfigCard, TriggerKind};
 use crate::measured::{Measured, Measurements};
+use crate::transfer::NotebookExport;
 
 const PRICES_KEY: &str = "lakelab.cost.prices";
 const OPTIONS_KEY: &str = "lakelab.cost.options";
@@ -73,7 +74,7 @@ fn JsonEditor(
 }
 
 #[component]
-pub fn CostLabPage() -> impl IntoView {
+pub fn CostLabPage(engine: EngineBridge) -> impl IntoView {
     let measured = Measured::get()
         .map(|m| m.0)
         .unwrap_or_else(|| RwSignal::new(Measurements::default()));
@@ -251,7 +252,12 @@ pub fn CostLabPage() -> impl IntoView {
                 <p class="hint">"Each is priced as one more option of the table above, on what the labs measured: the CDC pipeline's work per event, or a rung's scan at 10 TB. An empty latency target uses the table's for its kind."</p>
                 <div class="cost-cards">
                     {cards.into_iter().enumerate().map(|(i, (id, fields))| view! {
-                        <ConfigCard id=id fields=fields error=card_error(i) prices=prices rungs=rungs />
+                        <div>
+                            <ConfigCard id=id fields=fields error=card_error(i) prices=prices rungs=rungs />
+                            <NotebookExport engine notebook=Signal::derive(move || {
+                                checked.with(|c| c[i].clone()?.ok()).map(|o| lakelab_labs::notebook::cost(&o))
+                            }) />
+                        </div>
                     }).collect_view()}
                 </div>
             </div>

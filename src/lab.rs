@@ -13,6 +13,7 @@ use leptos::prelude::*;
 
 use crate::bridge::{EngineBridge, Outcome, ResultSet};
 use crate::console::SqlConsole;
+use crate::transfer::NotebookExport;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Setup {
@@ -250,6 +251,9 @@ pub fn LabPage(engine: EngineBridge, sql: RwSignal<String>, lab: Lab) -> impl In
         <section class="lab">
             <h2>{lab.with_value(|l| l.title)}</h2>
             <p class="story">{lab.with_value(|l| l.story.clone())}</p>
+            <NotebookExport engine
+                notebook=Some(lab.with_value(lakelab_labs::notebook::corrupt_load))
+                tables=vec![lab.with_value(|l| l.table.to_owned())] />
             <div class="setup">
                 <button id="lab-setup" class="primary"
                     disabled=move || matches!(setup.get(), Setup::Running { .. }) || !engine.is_ready()

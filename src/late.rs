@@ -7,14 +7,15 @@
 
 use lakelab_labs::late_events::{MODEL_ANSWER, PROMPTS, STORY, TITLE};
 use lakelab_protocol::late::{
-    HOUR_MS, LateCommand, LateConfig, LateView, Lateness, MINUTE_MS, OutputMode, PointFate,
-    START_MS, WindowSpec, format_duration,
+    HOUR_MS, LateCommand, LateConfig, LateView, Lateness, METRICS, MINUTE_MS, OutputMode,
+    PointFate, QUARANTINE, START_MS, WindowSpec, format_duration,
 };
 use leptos::prelude::*;
 
 use crate::bridge::EngineBridge;
 use crate::cdc::{Prompts, chart};
 use crate::grid::thousands;
+use crate::transfer::NotebookExport;
 
 /// Batches per step while playing: enough to move, few enough to redraw often.
 const PLAY_BATCHES: u32 = 2;
@@ -279,6 +280,9 @@ pub fn LatePage(
             </div>
             {move || failure.get().map(|e| view! { <p id="late-error" class="error">{e}</p> })}
             {move || state.get().map(|v| view! { <Live view=v /> })}
+            <NotebookExport engine
+                notebook=Signal::derive(move || state.with(|v| v.as_ref().map(|v| v.notebook.clone())))
+                tables=vec![METRICS.to_owned(), QUARANTINE.to_owned()] />
             {(!exercise).then(|| view! { <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER /> })}
         </section>
     }

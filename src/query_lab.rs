@@ -18,6 +18,7 @@ use crate::bridge::{EngineBridge, Outcome, ResultSet, now_ms};
 use crate::cdc::Prompts;
 use crate::grid::thousands;
 use crate::measured::{Measured, ScanMeasure};
+use crate::transfer::NotebookExport;
 
 /// Memory the engine may fill in a tab: wasm32's 4 GiB, less a quarter for
 /// the engine itself and the query's working memory.
@@ -393,6 +394,9 @@ pub fn QueryLabPage(engine: EngineBridge) -> impl IntoView {
                     <pre id="query-plan">{text}</pre>
                 </div>
             })}
+            <NotebookExport engine
+                notebook=Signal::derive(move || Some(lakelab_labs::notebook::slow_query(rows())))
+                tables=vec!["events".to_owned(), "events_by_date".to_owned(), "daily_user_metrics".to_owned()] />
             <Prompts prompts=&PROMPTS model_answer=MODEL_ANSWER />
         </section>
     }

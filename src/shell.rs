@@ -183,7 +183,7 @@ pub fn App() -> impl IntoView {
                     Page::Cdc => view! { <CdcPage engine=engine /> }.into_any(),
                     Page::Late => view! { <LatePage engine=engine /> }.into_any(),
                     Page::Query => view! { <QueryLabPage engine=engine /> }.into_any(),
-                    Page::Cost => view! { <CostLabPage /> }.into_any(),
+                    Page::Cost => view! { <CostLabPage engine=engine /> }.into_any(),
                     Page::Interview => view! { <InterviewPage engine=engine sql=sql /> }.into_any(),
                     Page::Lab(id) => match lakelab_labs::by_id(id) {
                         Some(lab) => view! { <LabPage engine=engine sql=sql lab=lab /> }.into_any(),

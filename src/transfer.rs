@@ -3,6 +3,7 @@
 //! picked with the directory picker. The worker checks what arrives.
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
+use lakelab_protocol::notebook::Notebook;
 use lakelab_protocol::{FileData, Request};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -47,14 +48,80 @@ fn download(name: &str, bytes: &[u8]) -> Result<(), JsValue> {
 
 pub fn export(engine: EngineBridge, table: String, status: RwSignal<String>) {
     status.set(format!("exporting {table}…"));
-    engine.export(table.clone(), move |result| {
-        let file = format!("{table}.zip");
+    save_zip(
+        engine,
+        vec![table.clone()],
+        Vec::new(),
+        format!("{table}.zip"),
+        status,
+    );
+}
+
+/// Zips `tables` and `files` in the worker and saves the zip as `file`.
+fn save_zip(
+    engine: EngineBridge,
+    tables: Vec<String>,
+    files: Vec<FileData>,
+    file: String,
+    status: RwSignal<String>,
+) {
+    engine.export(tables, files, move |result| {
         status.set(match result.map(|zip| (download(&file, &zip), zip.len())) {
             Ok((Ok(()), size)) => format!("exported {file} ({size} bytes)"),
             Ok((Err(e), _)) => format!("could not save {file}: {e:?}"),
             Err(e) => format!("export failed: {e}"),
         });
     });
+}
+
+/// "Export as a Databricks notebook": the code for the lab as configured
+/// (`notebook`, `None` until there is something to export) in a zip with
+/// the lab's `tables` (those that exist), as Delta folders.
+#[component]
+pub fn NotebookExport(
+    engine: EngineBridge,
+    #[prop(into)] notebook: Signal<Option<Notebook>>,
+    #[prop(into, optional)] tables: Signal<Vec<String>>,
+) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let export = move |_| {
+        let Some(notebook) = notebook.get_untracked() else {
+            return;
+        };
+        let wanted = tables.get_untracked();
+        let tables: Vec<String> = engine.tables.with_untracked(|all| {
+            all.iter()
+                .filter(|t| wanted.contains(&t.name))
+                .map(|t| t.name.clone())
+                .collect()
+        });
+        status.set(format!(
+            "exporting {} and {} tables…",
+            notebook.name,
+            tables.len()
+        ));
+        let file = FileData {
+            path: format!("{}.py", notebook.name),
+            data: notebook.source().into_bytes(),
+        };
+        save_zip(
+            engine,
+            tables,
+            vec![file],
+            format!("{}.zip", notebook.name),
+            status,
+        );
+    };
+    view! {
+        <p class="notebook-export">
+            <button class="notebook" disabled=move || notebook.with(Option::is_none) on:click=export
+                title="The PySpark / Spark SQL a candidate would run on Databricks for these settings, with the lab's tables">
+                "Export as a Databricks notebook"
+            </button>
+            " "
+            <span class="status notebook-status">{move || status.get()}</span>
+        </p>
+    }
 }
 
 fn report(status: RwSignal<String>) -> impl FnOnce(Outcome) {

@@ -1,6 +1,6 @@
 //! Installs what the build and the tests need, only when it is missing:
 //! the wasm32 target (rustup), the wasm-bindgen CLI at exactly Cargo.lock's
-//! version and trunk (crates.io), and clang, llvm, Chromium and chromedriver
+//! version and trunk (crates.io), and clang, llvm, Chromium, chromedriver and python3
 //! (Debian's packages, when running as root; otherwise it says what to install).
 
 use std::ffi::OsString;
@@ -97,6 +97,8 @@ pub fn toolchain(needs: Needs) -> Result {
     if needs == Needs::Browser {
         packages.push(("chromium", "chromium"));
         packages.push(("chromedriver", "chromium-driver"));
+        // The generated notebooks' tests parse them as Python.
+        packages.push(("python3", "python3"));
     }
     let mut missing: Vec<&str> = packages
         .iter()

@@ -316,6 +316,22 @@ impl Engine {
         }
     }
 
+    /// Whether `sql` parses as [`execute`](Self::execute) would parse it (the
+    /// Delta statements first, then DataFusion's parser in the Databricks
+    /// dialect), without planning or running it: generated code is checked
+    /// with this.
+    pub fn parses(&self, sql: &str) -> Result<()> {
+        if delta_sql::parse(sql)
+            .map_err(datafusion::error::DataFusionError::from)?
+            .is_none()
+        {
+            self.ctx
+                .state()
+                .sql_to_statement(sql, &Dialect::Databricks)?;
+        }
+        Ok(())
+    }
+
     async fn sql_statement(&self, sql: &str, progress: &mut dyn FnMut(Progress)) -> Result<Output> {
         let state = self.ctx.state();
         let dialect = state.config().options().sql_parser.dialect;

@@ -82,19 +82,35 @@ pub(crate) fn unzip(zip: &[u8]) -> Result<Vec<(String, Bytes)>> {
 impl Engine {
     /// The table's Delta folder as a zip, entries under `<name>/`.
     pub async fn export_table(&self, name: &str) -> Result<Vec<u8>> {
-        let (table, _) = self.catalog.get(name)?;
-        let prefix = format!("{}/", table.root());
+        self.export_tables(&[name.to_owned()], Vec::new()).await
+    }
+
+    /// Tables' Delta folders as one zip, each under `<name>/`, with `files`
+    /// (path, bytes) at the top: a lab's notebook next to its tables.
+    pub async fn export_tables(
+        &self,
+        names: &[String],
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<Vec<u8>> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        let folder = crate::catalog::short_name(name).to_owned();
-        for meta in table.store().list(&prefix).await? {
-            let data = table.store().get(&meta.path).await?;
-            let entry = format!("{folder}/{}", &meta.path[prefix.len()..]);
+        let mut add = |entry: String, data: &[u8]| {
             writer
-                .start_file(entry, options)
-                .and_then(|()| writer.write_all(&data).map_err(Into::into))
-                .map_err(|e| invalid(format!("could not zip {}: {e}", meta.path)))?;
+                .start_file(entry.clone(), options)
+                .and_then(|()| writer.write_all(data).map_err(Into::into))
+                .map_err(|e| invalid(format!("could not zip {entry}: {e}")))
+        };
+        for (path, data) in &files {
+            add(path.clone(), data)?;
+        }
+        for name in names {
+            let (table, _) = self.catalog.get(name)?;
+            let prefix = format!("{}/", table.root());
+            for meta in table.store().list(&prefix).await? {
+                let data = table.store().get(&meta.path).await?;
+                add(format!("{name}/{}", &meta.path[prefix.len()..]), &data)?;
+            }
         }
         let cursor = writer
             .finish()

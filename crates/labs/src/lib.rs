@@ -10,6 +10,7 @@ pub mod corrupt_load;
 pub mod cost;
 pub mod interview;
 pub mod late_events;
+pub mod notebook;
 mod random;
 pub mod slow_query;
 

@@ -216,6 +216,8 @@ pub struct CdcView {
     pub gold: Vec<(String, String, String, f64, i64, i64)>,
     /// The MERGE the pipeline runs for `sales.orders`, to read.
     pub merge_sql: String,
+    /// The pipeline as a Databricks notebook, for these settings.
+    pub notebook: crate::notebook::Notebook,
 }
 
 /// What the CDC lab asks the worker to do.

@@ -5,6 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 pub const MINUTE_MS: i64 = 60_000;
+/// The table the lab's query writes its windows to.
+pub const METRICS: &str = "late.metrics";
+/// Records without a usable event time, with the reason.
+pub const QUARANTINE: &str = "late.quarantine";
 pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 /// 2024-01-15T00:00:00Z: where the generated event time starts.
 pub const START_MS: i64 = 1_705_276_800_000;
@@ -304,6 +308,8 @@ pub struct LateView {
     pub quarantined_total: u64,
     /// The query as a candidate would write it in PySpark.
     pub pyspark: String,
+    /// The same query as a Databricks notebook, with its source and sink.
+    pub notebook: crate::notebook::Notebook,
     /// The SQL each batch's output is written with.
     pub sink_sql: String,
     pub reconciliation: Vec<Reconciled>,

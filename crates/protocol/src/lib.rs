@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod cdc;
 pub mod late;
+pub mod notebook;
 
 /// A request from the UI. `id` ties every answer to its request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,8 +16,13 @@ pub enum Request {
     /// Run SQL: one statement, or a script of statements separated by `;`
     /// (run in order; the answer is the last one's, or the first failure).
     Sql { id: u64, sql: String },
-    /// The table's Delta folder as a zip: answered with `Exported`.
-    Export { id: u64, table: String },
+    /// Tables' Delta folders (each under its name) and `files` (at the
+    /// top) as one zip: answered with `Exported`.
+    Export {
+        id: u64,
+        tables: Vec<String>,
+        files: Vec<FileData>,
+    },
     /// A Delta table from a zip of its folder: answered with `Done`.
     ImportZip {
         id: u64,
@@ -72,10 +78,9 @@ pub enum Response {
         /// What each Delta scan read and skipped.
         scans: Vec<ScanInfo>,
     },
-    /// An exported table.
+    /// Exported tables.
     Exported {
         id: u64,
-        table: String,
         #[serde(with = "serde_bytes")]
         zip: Vec<u8>,
     },

@@ -12,6 +12,7 @@ pub mod gold;
 pub mod kafka;
 pub mod late;
 pub mod mysql;
+pub mod notebook;
 pub mod parse;
 pub mod pipeline;
 pub mod silver;

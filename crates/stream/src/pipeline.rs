@@ -29,6 +29,23 @@ use crate::values::iso_time;
 
 pub const BRONZE: &str = "bronze.cdc_events";
 pub const DEAD_LETTERS: &str = "bronze.cdc_dead_letters";
+
+/// Bronze: each Kafka record as it came, with where and when.
+pub fn bronze_create_sql() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {BRONZE} (topic STRING, `partition` INT, `offset` BIGINT, \
+         kafka_timestamp TIMESTAMP, key STRING, value STRING, ingestion_time TIMESTAMP, \
+         batch_id BIGINT) USING DELTA"
+    )
+}
+
+/// Records that could not be read, kept with the reason by explicit choice.
+pub fn dead_letters_create_sql() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {DEAD_LETTERS} (topic STRING, `partition` INT, `offset` BIGINT, \
+         key STRING, value STRING, error STRING, batch_id BIGINT) USING DELTA"
+    )
+}
 /// The micro-batch, as the `foreachBatch` function's temporary view.
 const VIEW: &str = "__cdc_microbatch";
 /// Engines merging Silver tables side by side (see `Pipeline::others`). In
@@ -89,15 +106,7 @@ impl Pipeline {
         }
         let checkpoint = Checkpoint::new(store, &checkpoint_dir(&options.root));
         let recovered = checkpoint.recover(&new_query_id()).await?;
-        run(
-            &engine,
-            &format!(
-                "CREATE TABLE IF NOT EXISTS {BRONZE} (topic STRING, `partition` INT, `offset` BIGINT, \
-                 kafka_timestamp TIMESTAMP, key STRING, value STRING, ingestion_time TIMESTAMP, \
-                 batch_id BIGINT) USING DELTA"
-            ),
-        )
-        .await?;
+        run(&engine, &bronze_create_sql()).await?;
         let next_batch = recovered.committed.as_ref().map_or(0, |(n, _)| n + 1);
         Ok(Pipeline {
             engine,
@@ -413,14 +422,7 @@ impl Pipeline {
         dead: &[(String, u32, Record, String)],
         batch: i64,
     ) -> Result<u64> {
-        run(
-            &self.engine,
-            &format!(
-                "CREATE TABLE IF NOT EXISTS {DEAD_LETTERS} (topic STRING, `partition` INT, `offset` BIGINT, \
-                 key STRING, value STRING, error STRING, batch_id BIGINT) USING DELTA"
-            ),
-        )
-        .await?;
+        run(&self.engine, &dead_letters_create_sql()).await?;
         let schema = Arc::new(Schema::new(vec![
             Field::new("topic", DataType::Utf8, false),
             Field::new("partition", DataType::Int32, false),

@@ -187,11 +187,7 @@ impl TablePlan {
         if self.exists {
             return None;
         }
-        Some(format!(
-            "CREATE TABLE IF NOT EXISTS {} ({}, {BINLOG_SEQ} BIGINT) USING DELTA",
-            self.silver,
-            column_definitions(&self.columns)
-        ))
+        Some(create_sql(&self.silver, &self.columns))
     }
 
     /// `ALTER TABLE … ADD COLUMNS` for the columns this batch adds.
@@ -240,6 +236,14 @@ impl TablePlan {
     pub fn merge_sql(&self, view: &str) -> String {
         merge_sql(&self.silver, &self.key_column, &self.columns, view)
     }
+}
+
+/// The Silver table for a source table with these columns.
+pub fn create_sql(silver: &str, columns: &[(String, Kind)]) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {silver} ({}, {BINLOG_SEQ} BIGINT) USING DELTA",
+        column_definitions(columns)
+    )
 }
 
 /// `name TYPE, …` for a CREATE TABLE or ADD COLUMNS.

@@ -424,6 +424,7 @@ impl Simulation {
             verification,
             gold: gold_day(engine, tables.iter().any(|t| t.name == gold::GOLD)).await?,
             merge_sql,
+            notebook: crate::notebook::cdc_notebook(&self.config, &self.mysql.tables),
         })
     }
 }

@@ -109,8 +109,14 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
     while let Some(request) = requests.next().await {
         let response = match request {
             Request::Sql { id, sql } => run_sql(&scope, &engine, id, &sql).await,
-            Request::Export { id, table } => match engine.export_table(&table).await {
-                Ok(zip) => Response::Exported { id, table, zip },
+            Request::Export { id, tables, files } => match engine
+                .export_tables(
+                    &tables,
+                    files.into_iter().map(|f| (f.path, f.data)).collect(),
+                )
+                .await
+            {
+                Ok(zip) => Response::Exported { id, zip },
                 Err(e) => Response::Failed {
                     id,
                     message: e.to_string(),

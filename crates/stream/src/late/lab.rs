@@ -5,7 +5,7 @@
 
 use super::aggregate::Fate;
 use super::reconcile::{FAST, SLOW, run_both};
-use super::sink::QUARANTINE;
+use super::sink::{QUARANTINE, Sink, VIEW as SINK_VIEW};
 use super::truth::{Truth, compare, truth};
 use super::{LateRun, describe_window, read};
 use crate::error::StreamError;
@@ -14,9 +14,10 @@ use lakelab_protocol::late::{
     HOUR_MS, LateCommand, LateConfig, LateView, MINUTE_MS, OutputMode, PointFate, QuarantineRow,
     Reconciled, SweepPoint, TimelinePoint, format_duration,
 };
+use lakelab_protocol::notebook::{Notebook, python_string};
 
 /// The sink the lab's query writes.
-pub const METRICS: &str = "late.metrics";
+pub use lakelab_protocol::late::METRICS;
 /// Points the timeline shows at most.
 const TIMELINE_POINTS: usize = 1_500;
 /// Watermark delays the accuracy chart measures.
@@ -148,6 +149,7 @@ impl LateLab {
                 .collect(),
             quarantined_total: run.quarantined.len() as u64,
             pyspark: pyspark(&run.config),
+            notebook: notebook(&run.config),
             sink_sql: run.sink().map(|s| s.write_sql()).unwrap_or_default(),
             reconciliation: self.reconciliation.clone(),
             threshold_pct: self.threshold_pct,
@@ -167,8 +169,8 @@ pub async fn reset(engine: &Engine) -> Result<(), StreamError> {
     Ok(())
 }
 
-/// The query as it would run on Databricks.
-fn pyspark(config: &LateConfig) -> String {
+/// The aggregation as it would run on Databricks (`events` is the stream).
+fn aggregation(config: &LateConfig) -> String {
     let watermark = config.watermark_ms.map_or(String::new(), |ms| {
         format!(
             "\n    .withWatermark(\"event_time\", \"{}\")",
@@ -186,13 +188,100 @@ fn pyspark(config: &LateConfig) -> String {
          .agg(count(\"*\").alias(\"events\"),\n         \
          # Spark refuses count_distinct on a stream; Lakelab keeps the exact\n         \
          # count too, to measure the approximation's error.\n         \
-         approx_count_distinct(\"user_id\").alias(\"approx_users\"),\n         sum(\"value\").alias(\"value_sum\")))\n\
-         (metrics.writeStream\n    .outputMode(\"{}\")\n    .option(\"maxOffsetsPerTrigger\", {})\n    \
-         .toTable(\"{METRICS}\"))",
+         approx_count_distinct(\"user_id\").alias(\"approx_users\"),\n         sum(\"value\").alias(\"value_sum\"))\n    \
+         .select(F.col(\"window.start\").alias(\"window_start\"), F.col(\"window.end\").alias(\"window_end\"),\n            \
+         \"event_type\", \"events\", \"approx_users\", \"value_sum\"))",
         describe_window(config.window)
             .replace("window(event_time", "window(\"event_time\"")
             .replace('\'', "\""),
+    )
+}
+
+/// The query as it would run on Databricks.
+fn pyspark(config: &LateConfig) -> String {
+    format!(
+        "{}\n(metrics.writeStream\n    .outputMode(\"{}\")\n    .option(\"maxOffsetsPerTrigger\", {})\n    \
+         .toTable(\"{METRICS}\"))",
+        aggregation(config),
         config.mode.name(),
         config.batch_rows
     )
+}
+
+/// The lab's query as a Databricks notebook: the app events read from
+/// Kafka with the SDK's schema, the guard against impossible timestamps,
+/// the aggregation, and a sink for the output mode chosen (update mode
+/// MERGEs each batch into the Delta table, as Lakelab's sink does).
+pub fn notebook(config: &LateConfig) -> Notebook {
+    let guard = config.max_future_ms.map_or(String::new(), |ms| {
+        format!(
+            "\n# Quarantined, not read: no event time, or one more than {} past its arrival.\n\
+             bad = F.col(\"event_time\").isNull() | (F.col(\"event_time\") > F.col(\"arrival_time\") + F.expr(\"INTERVAL {} SECONDS\"))\n\
+             (parsed.where(bad).select(\"offset\", \"arrival_time\", F.col(\"raw\"), F.lit(\"event time missing or in the future\").alias(\"reason\"))\n    \
+             .writeStream.option(\"checkpointLocation\", CHECKPOINT + \"/quarantine\").toTable(\"{QUARANTINE}\"))\n\
+             events = parsed.where(~bad)",
+            format_duration(ms),
+            ms / 1000
+        )
+    });
+    let events = if guard.is_empty() {
+        "\nevents = parsed.where(F.col(\"event_time\").isNotNull())".to_owned()
+    } else {
+        guard
+    };
+    let sink = match config.mode {
+        OutputMode::Update => format!(
+            "def merge_batch(batch, batch_id):\n    \
+                 batch.createOrReplaceTempView(\"{SINK_VIEW}\")\n    \
+                 batch.sparkSession.sql({})\n\n\
+                 (metrics.writeStream\n    .outputMode(\"update\")\n    .foreachBatch(merge_batch)\n    \
+                 .option(\"checkpointLocation\", CHECKPOINT + \"/metrics\")\n    .start())",
+            python_string(&Sink::write_sql_for(METRICS, OutputMode::Update))
+        ),
+        mode => format!(
+            "(metrics.writeStream\n    .outputMode(\"{}\")\n    \
+                 .option(\"checkpointLocation\", CHECKPOINT + \"/metrics\")\n    .toTable(\"{METRICS}\"))",
+            mode.name()
+        ),
+    };
+    Notebook::new("lakelab_late_events")
+        .markdown(format!(
+            "# Late-arriving events: counts per event-time window\n\
+             Generated by Lakelab from the late-events lab's settings: window {}, watermark {}, \
+             {} mode, dropDuplicates {}, {} records per batch, future timestamps {}.",
+            config.window.label(),
+            config.watermark_ms.map_or("none".into(), format_duration),
+            config.mode.name(),
+            if config.dedupe { "on" } else { "off" },
+            config.batch_rows,
+            if config.max_future_ms.is_some() { "quarantined" } else { "trusted" }
+        ))
+        .python(format!(
+            "from pyspark.sql import functions as F\n\
+             from pyspark.sql.functions import approx_count_distinct, count, sum, window\n\n\
+             BOOTSTRAP = \"broker-1:9092\"  # your Kafka\n\
+             CHECKPOINT = \"/Volumes/main/lakelab/checkpoints/late\"\n\
+             SDK = \"event_id STRING, user_id STRING, event_type STRING, event_time STRING, \
+             properties STRUCT<value: DOUBLE>\"\n\n\
+             parsed = (spark.readStream.format(\"kafka\")\n    \
+             .option(\"kafka.bootstrap.servers\", BOOTSTRAP)\n    \
+             .option(\"subscribe\", \"app_events\")\n    \
+             .option(\"maxOffsetsPerTrigger\", {})\n    \
+             .load()\n    \
+             .select(F.col(\"offset\"), F.col(\"timestamp\").alias(\"arrival_time\"),\n            \
+             F.col(\"value\").cast(\"string\").alias(\"raw\"))\n    \
+             .select(\"*\", F.from_json(\"raw\", SDK).alias(\"e\"))\n    \
+             .select(\"offset\", \"arrival_time\", \"raw\", \"e.event_id\", \"e.user_id\", \"e.event_type\",\n            \
+             F.to_timestamp(\"e.event_time\").alias(\"event_time\"), F.col(\"e.properties.value\").alias(\"value\")))\n{events}",
+            config.batch_rows
+        ))
+        .sql(format!(
+            "CREATE TABLE IF NOT EXISTS {METRICS} (window_start TIMESTAMP, window_end TIMESTAMP, \
+             event_type STRING, events BIGINT, approx_users BIGINT, value_sum DOUBLE) USING DELTA"
+        ))
+        .python(format!("{}\n\n{sink}", aggregation(config)))
+        .markdown(
+            "Watch `numRowsDroppedByWatermark` and the state's size in the query's progress; \
+             recompute from Bronze whatever arrives later than the watermark.",
+        )
 }

@@ -19,8 +19,8 @@ use crate::error::Result;
 use crate::pipeline::run;
 
 /// The quarantine table of a lab's lake.
-pub const QUARANTINE: &str = "late.quarantine";
-const VIEW: &str = "late_batch";
+pub use lakelab_protocol::late::QUARANTINE;
+pub const VIEW: &str = "late_batch";
 
 fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
@@ -126,8 +126,13 @@ impl Sink {
 
     /// The SQL that writes a batch's output (registered as the view).
     pub fn write_sql(&self) -> String {
-        let t = &self.table;
-        match self.mode {
+        Sink::write_sql_for(&self.table, self.mode)
+    }
+
+    /// The SQL that writes a batch's output (registered as [`VIEW`]) to
+    /// table `t` in `mode`.
+    pub fn write_sql_for(t: &str, mode: OutputMode) -> String {
+        match mode {
             OutputMode::Append => format!("INSERT INTO {t} SELECT * FROM {VIEW}"),
             OutputMode::Update => format!(
                 "MERGE INTO {t} AS t USING {VIEW} AS s \

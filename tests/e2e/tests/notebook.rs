@@ -1,0 +1,99 @@
+//! A lab exported as a Databricks notebook from the page: the CDC lab run
+//! for a few batches, then "Export as a Databricks notebook" — the zip the
+//! browser saves holds the generated `.py` (valid Python, the lab's own
+//! MERGE, the settings chosen) and the lab's tables as Delta folders.
+
+use std::io::Read;
+
+use lakelab_e2e::{App, Result, STATEMENT, cdc_command, cdc_idle_batches, choose};
+
+/// Captures the next download the page starts: its file name and bytes.
+async fn capture_download(app: &App, button: &str) -> Result<(String, Vec<u8>)> {
+    app.client
+        .execute(
+            "window.__saved = null; URL.revokeObjectURL = () => {}; \
+             HTMLAnchorElement.prototype.click = function () { \
+               window.__saved = { name: this.download, href: this.href }; };",
+            vec![],
+        )
+        .await?;
+    app.click(button).await?;
+    app.wait_for("the download", STATEMENT, || async {
+        let saved = app.client.execute("return window.__saved;", vec![]).await?;
+        Ok((!saved.is_null()).then_some(()))
+    })
+    .await?;
+    let saved = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(window.__saved.href).then(r => r.arrayBuffer()) \
+               .then(b => done({ name: window.__saved.name, bytes: Array.from(new Uint8Array(b)) }));",
+            vec![],
+        )
+        .await?;
+    let name = saved["name"].as_str().unwrap_or_default().to_owned();
+    let bytes = saved["bytes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_u64())
+                .map(|b| b as u8)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((name, bytes))
+}
+
+#[tokio::test]
+async fn the_cdc_lab_exports_as_a_notebook_with_its_tables() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    app.click("#nav-lab-cdc").await?;
+    app.wait_for("the CDC lab", STATEMENT, || async {
+        cdc_idle_batches(&app).await
+    })
+    .await?;
+    choose(&app, "#cdc-trigger", "availableNow").await?;
+    let batches = cdc_command(&app, "#cdc-start", 0).await?;
+    cdc_command(&app, "#cdc-step", batches).await?;
+
+    let (name, zip) = capture_download(&app, ".cdc button.notebook").await?;
+    assert_eq!(name, "lakelab_cdc_pipeline.zip");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))?;
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    for table in [
+        "bronze.cdc_events",
+        "silver.sales_orders",
+        "gold.daily_sales_summary",
+    ] {
+        let log = format!("{table}/_delta_log/00000000000000000000.json");
+        assert!(names.contains(&log), "{log} in {names:?}");
+    }
+    let mut source = String::new();
+    archive
+        .by_name("lakelab_cdc_pipeline.py")?
+        .read_to_string(&mut source)?;
+    assert!(source.starts_with("# Databricks notebook source"));
+    // The settings chosen in the page, and the MERGE the pipeline runs.
+    assert!(source.contains(".trigger(availableNow=True)"), "{source}");
+    assert!(
+        source.contains("MERGE INTO silver.sales_orders AS t USING microbatch AS s"),
+        "{source}"
+    );
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .map(|mut stdin| stdin.write_all(source.as_bytes()))
+                .transpose()?;
+            child.wait()
+        })?;
+    assert!(python.success(), "not valid Python:\n{source}");
+    app.close().await
+}
