@@ -93,6 +93,7 @@ enum Answer {
     Zip(Vec<u8>),
     Cdc(Option<Box<CdcView>>),
     Late(Option<Box<LateView>>),
+    Files(Vec<FileData>),
 }
 
 /// What a background request does with its answer.
@@ -211,6 +212,12 @@ impl EngineBridge {
             Response::Exported { id, zip, .. } => {
                 if let Some(callback) = self.take_callback(id) {
                     callback(Answer::Zip(zip));
+                }
+            }
+            Response::LakeImported { id, files, tables } => {
+                self.tables.set(tables);
+                if let Some(callback) = self.take_callback(id) {
+                    callback(Answer::Files(files));
                 }
             }
             Response::Cdc { id, view, tables } => {
@@ -373,6 +380,34 @@ impl EngineBridge {
             _ => done(Err("unexpected answer".into())),
         });
         self.send(|id| Request::Export { id, tables, files }, callback);
+    }
+
+    /// The whole lake with `files` at the top, as a zip.
+    pub fn export_lake(
+        self,
+        files: Vec<FileData>,
+        done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
+    ) {
+        let callback: Callback = Box::new(move |answer| match answer {
+            Answer::Zip(zip) => done(Ok(zip)),
+            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
+            _ => done(Err("unexpected answer".into())),
+        });
+        self.send(|id| Request::ExportLake { id, files }, callback);
+    }
+
+    /// Replaces the lake with a snapshot; `done` gets the snapshot's own files.
+    pub fn import_lake(
+        self,
+        zip: Vec<u8>,
+        done: impl FnOnce(Result<Vec<FileData>, String>) + 'static,
+    ) {
+        let callback: Callback = Box::new(move |answer| match answer {
+            Answer::Files(files) => done(Ok(files)),
+            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
+            _ => done(Err("unexpected answer".into())),
+        });
+        self.send(|id| Request::ImportLake { id, zip }, callback);
     }
 
     /// A command for the CDC lab; `done` gets the lab's state (`None`: not

@@ -14,8 +14,9 @@ use lakelab_labs::cost::compare::NamedOption;
 use lakelab_labs::cost::default_comparison;
 use lakelab_labs::cost::prices::PriceTable;
 use lakelab_labs::interview::{self, Exercise, Finding, HINT_COST, Verdict, Work};
+use lakelab_protocol::FileData;
 use lakelab_protocol::cdc::CdcCommand;
-use lakelab_protocol::late::LateCommand;
+use lakelab_protocol::late::{LateCommand, LateConfig};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +27,28 @@ use crate::cost_card::{CardFields, ConfigCard, TriggerKind};
 use crate::lab::{Setup, run_setup, seen};
 use crate::late::LatePage;
 use crate::saved;
+use crate::transfer::{download, read_zip};
 
 const PROGRESS_KEY: &str = "lakelab.interview.progress";
+/// The file in a shared state's zip that says what the lake is.
+const SHARED_FILE: &str = "exercise.json";
+
+/// A shared state, besides the lake itself (tables, the CDC run and its
+/// checkpoint, all in the zip): whose exercise, and how far the candidate got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Shared {
+    exercise: String,
+    seconds: u64,
+    hints: usize,
+    talk: String,
+    /// The last verdict, if there was one: its score and findings.
+    verdict: Option<(u32, Vec<String>)>,
+    /// A late-events run is not kept in the lake: its settings and the
+    /// batches run, replayed on loading (the stream is seeded).
+    late: Option<(LateConfig, u32)>,
+    /// A cost exercise's configuration as filled in.
+    card: Option<CardFields>,
+}
 
 /// What the candidate has done with one exercise, across sessions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -52,6 +73,7 @@ fn difficulty(e: &Exercise) -> String {
 pub fn InterviewPage(engine: EngineBridge, sql: RwSignal<String>) -> impl IntoView {
     let progress = RwSignal::new(saved::load::<Progress>(PROGRESS_KEY).unwrap_or_default());
     let chosen = RwSignal::new(None::<&'static str>);
+    let loaded = RwSignal::new(None::<Shared>);
     view! {
         <section class="lab interview">
             <h2>"Interview mode"</h2>
@@ -62,20 +84,65 @@ pub fn InterviewPage(engine: EngineBridge, sql: RwSignal<String>) -> impl IntoVi
                  configuration — and says what it found. Hints cost " {HINT_COST} " points each."
             </p>
             {move || match chosen.get().and_then(interview::by_id) {
-                None => view! { <ExerciseList progress chosen /> }.into_any(),
+                None => view! { <ExerciseList engine progress chosen loaded /> }.into_any(),
                 Some(exercise) => {
-                    view! { <ExerciseView engine sql exercise progress chosen /> }.into_any()
+                    view! { <ExerciseView engine sql exercise progress chosen loaded /> }.into_any()
                 }
             }}
         </section>
     }
 }
 
+/// Loads a shared state from the file picked in `input`: the lake is
+/// replaced, then the exercise opens where the candidate left it.
+fn load_shared(
+    engine: EngineBridge,
+    input: web_sys::HtmlInputElement,
+    status: RwSignal<String>,
+    chosen: RwSignal<Option<&'static str>>,
+    loaded: RwSignal<Option<Shared>>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let read = read_zip(input.clone()).await;
+        input.set_value("");
+        let (file, zip) = match read {
+            Ok(file) => file,
+            Err(e) => return status.set(format!("could not read the file: {e:?}")),
+        };
+        status.set(format!("loading {file}…"));
+        engine.import_lake(zip, move |answer| {
+            let shared = answer.and_then(|files| {
+                let manifest = files
+                    .iter()
+                    .find(|f| f.path == SHARED_FILE)
+                    .ok_or_else(|| format!("{file} has no {SHARED_FILE}: not a shared exercise"))?;
+                serde_json::from_slice::<Shared>(&manifest.data)
+                    .map_err(|e| format!("{SHARED_FILE} is unreadable: {e}"))
+            });
+            match shared.map(|s| (interview::by_id(&s.exercise).map(|e| e.id), s)) {
+                Ok((Some(id), shared)) => {
+                    status.set(format!("loaded {file}"));
+                    loaded.set(Some(shared));
+                    chosen.set(Some(id));
+                }
+                Ok((None, shared)) => status.set(format!(
+                    "{file} is for exercise '{}', which this Lakelab does not have",
+                    shared.exercise
+                )),
+                Err(e) => status.set(format!("not loaded: {e}")),
+            }
+        });
+    });
+}
+
 #[component]
 fn ExerciseList(
+    engine: EngineBridge,
     progress: RwSignal<Progress>,
     chosen: RwSignal<Option<&'static str>>,
+    loaded: RwSignal<Option<Shared>>,
 ) -> impl IntoView {
+    let load_status = RwSignal::new(String::new());
     let all = interview::all();
     let total = all.len();
     let summary = move || {
@@ -89,6 +156,16 @@ fn ExerciseList(
     };
     view! {
         <p id="interview-progress" class="hint">{summary}</p>
+        <p class="load-shared">
+            <label class="button">"Load a shared state"
+                <input id="exercise-load" type="file" accept=".zip" hidden
+                    on:change=move |ev| load_shared(engine, event_target(&ev), load_status, chosen, loaded) />
+            </label>
+            " "
+            <span class="hint">"A candidate's state, shared as a .zip from an exercise: it replaces this browser's tables."</span>
+            " "
+            <span id="exercise-load-status" class="status">{move || load_status.get()}</span>
+        </p>
         <table class="mini exercises">
             <thead><tr>
                 <th>"exercise"</th><th>"lab"</th><th>"work in"</th><th>"level"</th><th>"time"</th>
@@ -135,6 +212,7 @@ fn ExerciseView(
     exercise: Exercise,
     progress: RwSignal<Progress>,
     chosen: RwSignal<Option<&'static str>>,
+    loaded: RwSignal<Option<Shared>>,
 ) -> impl IntoView {
     let exercise = StoredValue::new(exercise);
     let id = exercise.with_value(|e| e.id);
@@ -149,6 +227,7 @@ fn ExerciseView(
     let hints = RwSignal::new(0usize);
     let checking = RwSignal::new(false);
     let judged = RwSignal::new(None::<Judged>);
+    let talk = RwSignal::new(String::new());
 
     let elapsed = move || {
         solved_in.get().unwrap_or_else(|| {
@@ -289,6 +368,108 @@ fn ExerciseView(
         }
     };
 
+    // Sharing: the lake as it is now, with the clock, hints, notes and the
+    // last verdict; a late-events run travels as its settings and batches.
+    let share_status = RwSignal::new(String::new());
+    let share = move |_| {
+        let seconds = untrack(elapsed);
+        let shared = move |late: Option<(LateConfig, u32)>| Shared {
+            exercise: id.to_owned(),
+            seconds,
+            hints: hints.get_untracked(),
+            talk: talk.get_untracked(),
+            verdict: judged.get_untracked().map(|j| {
+                let findings = j.verdict.findings.iter().map(|f| {
+                    format!(
+                        "{} {}: {}",
+                        if f.passed { "✓" } else { "✗" },
+                        f.what,
+                        f.detail
+                    )
+                });
+                (j.score, findings.collect())
+            }),
+            late,
+            card: exercise
+                .with_value(|e| matches!(e.work, Work::Cost { .. }))
+                .then(|| card.get_untracked()),
+        };
+        let save = move |shared: Shared| {
+            let file = FileData {
+                path: SHARED_FILE.to_owned(),
+                data: serde_json::to_vec_pretty(&shared).unwrap_or_default(),
+            };
+            let name = format!(
+                "{id}-{}.lakelab.zip",
+                minutes_seconds(seconds).replace(':', "m")
+            );
+            share_status.set(format!("saving {name}…"));
+            engine.export_lake(vec![file], move |zip| {
+                share_status.set(match zip.map(|zip| download(&name, &zip)) {
+                    Ok(Ok(())) => format!("saved {name}"),
+                    Ok(Err(e)) => format!("could not save {name}: {e:?}"),
+                    Err(e) => format!("not shared: {e}"),
+                });
+            });
+        };
+        if exercise.with_value(|e| matches!(e.work, Work::Late { .. })) {
+            engine.late(LateCommand::Show, move |view| match view {
+                Ok(view) => save(shared(view.map(|v| (v.config, v.progress.len() as u32)))),
+                Err(e) => share_status.set(format!("not shared: {e}")),
+            });
+        } else {
+            save(shared(None));
+        }
+    };
+
+    // A loaded shared state: the lake is already in place; the page takes
+    // up the candidate's clock, hints and notes (and replays a late run).
+    let review = RwSignal::new(None::<(String, Vec<String>)>);
+    if let Some(s) = loaded.get_untracked().filter(|s| s.exercise == id) {
+        loaded.set(None);
+        hints.set(s.hints);
+        talk.set(s.talk.clone());
+        started_ms.set(Some(now_ms() - s.seconds as f64 * 1000.0));
+        if let Some(fields) = s.card.clone() {
+            card.set(fields);
+        }
+        let (summary, findings) = match &s.verdict {
+            None => ("not yet submitted".to_owned(), Vec::new()),
+            Some((score, findings)) => (format!("last verdict scored {score}"), findings.clone()),
+        };
+        review.set(Some((
+            format!(
+                "A shared state: {} on the candidate's clock, {} hints taken, {summary}. Submit to judge it here.",
+                minutes_seconds(s.seconds),
+                s.hints,
+            ),
+            findings,
+        )));
+        match s.late {
+            Some((config, batches)) => {
+                setup.set(Setup::Running {
+                    done: 0,
+                    total: 2,
+                    label: "replaying the late-events run".to_owned(),
+                });
+                // Starting runs the first batch.
+                let replay = LateCommand::Step {
+                    batches: batches.saturating_sub(1),
+                };
+                let commands = VecDeque::from([LateCommand::Start(config), replay]);
+                send_all(
+                    commands,
+                    late_sender(engine),
+                    Box::new(move |answer| match answer {
+                        Ok(_) => setup.set(Setup::Ready),
+                        Err(e) => setup.set(Setup::Failed(e)),
+                    }),
+                );
+            }
+            None => setup.set(Setup::Ready),
+        }
+    }
+
     let ready = move || setup.get() == Setup::Ready;
     let status = move || match setup.get() {
         Setup::NotStarted => {
@@ -337,7 +518,18 @@ fn ExerciseView(
             <span id="timer" class=timer_class>
                 {move || format!("{} / {}", minutes_seconds(elapsed()), minutes_seconds(limit))}
             </span>
+            <button id="exercise-share" disabled=move || !ready() on:click=share
+                title="The tables and the lab as they are now, with the clock, hints, notes and last verdict: a .zip an interviewer loads under Interview → Exercises. Right after Start, it is the start state.">
+                "Share this state"
+            </button>
+            <span id="exercise-share-status" class="status">{move || share_status.get()}</span>
         </div>
+        {move || review.get().map(|(summary, findings)| view! {
+            <div id="exercise-review" class="hint">
+                <p>{summary}</p>
+                <ul>{findings.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
+            </div>
+        })}
         <div class="lab-grid">
             <div class="steps brief-panel">
                 <div class="step">
@@ -358,6 +550,8 @@ fn ExerciseView(
                     <p class="question"><b>"Talk it through: "</b>
                         "what you did and why, as you would say it to the interviewer."</p>
                     <textarea id="talk" class="answer" rows="4"
+                        prop:value=move || talk.get()
+                        on:input=move |ev| talk.set(event_target_value(&ev))
                         placeholder="Your explanation, before you see the rubric"></textarea>
                     <p>
                         <button id="exercise-submit" class="primary"

@@ -33,7 +33,7 @@ pub fn table_name_from(file: &str) -> String {
 }
 
 /// Saves `bytes` as a download called `name`.
-fn download(name: &str, bytes: &[u8]) -> Result<(), JsValue> {
+pub(crate) fn download(name: &str, bytes: &[u8]) -> Result<(), JsValue> {
     let parts = Array::of1(&Uint8Array::from(bytes));
     let options = BlobPropertyBag::new();
     options.set_type("application/zip");
@@ -134,7 +134,7 @@ fn report(status: RwSignal<String>) -> impl FnOnce(Outcome) {
     }
 }
 
-async fn read_zip(input: HtmlInputElement) -> Result<(String, Vec<u8>), JsValue> {
+pub(crate) async fn read_zip(input: HtmlInputElement) -> Result<(String, Vec<u8>), JsValue> {
     let file = input
         .files()
         .and_then(|files| files.get(0))

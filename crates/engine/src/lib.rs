@@ -31,6 +31,7 @@ mod sql_text;
 mod temporary;
 mod time_travel;
 mod transfer;
+pub use transfer::{export_lake, import_lake};
 mod write;
 
 use std::rc::Rc;

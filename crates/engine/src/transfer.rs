@@ -187,6 +187,81 @@ impl Engine {
     }
 }
 
+/// Where a lake snapshot keeps the store's files.
+const LAKE: &str = "lake/";
+
+/// Every file of `store` (tables, the labs' saved runs, checkpoints) as one
+/// zip under `lake/`, with `files` (path, bytes) at the top: a whole lake
+/// to hand to someone else.
+pub async fn export_lake(
+    store: &dyn lakelab_store::Store,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<u8>> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut add = |entry: String, data: &[u8]| {
+        writer
+            .start_file(entry.clone(), options)
+            .and_then(|()| writer.write_all(data).map_err(Into::into))
+            .map_err(|e| invalid(format!("could not zip {entry}: {e}")))
+    };
+    for (path, data) in &files {
+        add(path.clone(), data)?;
+    }
+    for meta in store.list("").await? {
+        let data = store.get(&meta.path).await?;
+        add(format!("{LAKE}{}", meta.path), &data)?;
+    }
+    let cursor = writer
+        .finish()
+        .map_err(|e| invalid(format!("could not zip: {e}")))?;
+    Ok(cursor.into_inner())
+}
+
+/// Replaces `store`'s files with a lake snapshot's (see [`export_lake`])
+/// and returns the snapshot's other files. Everything is read and checked
+/// before anything is written; data files go first and each table's log
+/// after them, so a table never points at a file not yet written; files
+/// the snapshot lacks are deleted last. Reopen the engine afterwards.
+pub async fn import_lake(
+    store: &dyn lakelab_store::Store,
+    zip: &[u8],
+) -> Result<Vec<(String, Bytes)>> {
+    let (mut lake, others): (Vec<_>, Vec<_>) = unzip(zip)?
+        .into_iter()
+        .partition(|(path, _)| path.starts_with(LAKE));
+    if lake.is_empty() {
+        return Err(invalid(
+            "no lake/ folder: this is not a Lakelab snapshot; nothing was changed",
+        ));
+    }
+    for (path, _) in &mut lake {
+        *path = path[LAKE.len()..].to_owned();
+    }
+    // Data first, then logs, then the labs' saved state that refers to both.
+    lake.sort_by_key(|(path, _)| {
+        (
+            path.starts_with("_labs/"),
+            path.contains("/_delta_log/") || path.starts_with("_delta_log/"),
+        )
+    });
+    let kept: std::collections::HashSet<&str> = lake.iter().map(|(p, _)| p.as_str()).collect();
+    let stale: Vec<String> = store
+        .list("")
+        .await?
+        .into_iter()
+        .map(|meta| meta.path)
+        .filter(|path| !kept.contains(path.as_str()))
+        .collect();
+    for (path, data) in &lake {
+        store.put(path, data.clone()).await?;
+    }
+    for path in stale {
+        store.delete(&path).await?;
+    }
+    Ok(others)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,3 +161,67 @@ fn fixtures() -> std::path::PathBuf {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
         })
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lake_snapshot_replaces_another_lake() {
+    let source: Rc<dyn Store> = Rc::new(MemoryStore::new());
+    let engine = Engine::open(source.clone()).await.unwrap();
+    for sql in [
+        "CREATE TABLE t AS SELECT value AS id FROM generate_series(1, 10)",
+        "DELETE FROM t WHERE id > 8",
+        "CREATE TABLE bronze.events AS SELECT 1 AS n",
+    ] {
+        engine.execute(sql, &mut |_| {}).await.unwrap();
+    }
+    source
+        .put("_labs/cdc.json", Bytes::from_static(b"{\"run\":1}"))
+        .await
+        .unwrap();
+    let manifest = ("exercise.json".to_owned(), b"{\"exercise\":\"x\"}".to_vec());
+    let zip = lakelab_engine::export_lake(source.as_ref(), vec![manifest.clone()])
+        .await
+        .unwrap();
+
+    // Another lake, with a table of its own: replaced, not merged.
+    let target: Rc<dyn Store> = Rc::new(MemoryStore::new());
+    let other = Engine::open(target.clone()).await.unwrap();
+    run(&other, "CREATE TABLE stale AS SELECT 1 AS x").await;
+    let before = target.list("").await.unwrap();
+
+    // Not a snapshot: refused, nothing changed.
+    let table_zip = engine.export_table("t").await.unwrap();
+    let refused = lakelab_engine::import_lake(target.as_ref(), &table_zip).await;
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("not a Lakelab snapshot")
+    );
+    assert_eq!(target.list("").await.unwrap(), before);
+
+    let others = lakelab_engine::import_lake(target.as_ref(), &zip)
+        .await
+        .unwrap();
+    assert_eq!(
+        others,
+        vec![(manifest.0, Bytes::from(manifest.1))],
+        "the snapshot's own files come back"
+    );
+    let reopened = Engine::open(target.clone()).await.unwrap();
+    assert_eq!(count(&reopened, "SELECT count(*) FROM t").await, "8");
+    assert_eq!(
+        count(&reopened, "SELECT count(*) FROM t VERSION AS OF 0").await,
+        "10"
+    );
+    assert_eq!(count(&reopened, "SELECT n FROM bronze.events").await, "1");
+    assert!(
+        reopened
+            .execute("SELECT * FROM stale", &mut |_| {})
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        target.get("_labs/cdc.json").await.unwrap(),
+        Bytes::from_static(b"{\"run\":1}")
+    );
+}

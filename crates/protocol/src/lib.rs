@@ -36,6 +36,16 @@ pub enum Request {
         table: String,
         files: Vec<FileData>,
     },
+    /// Every file of the lake (tables, the labs' saved runs, checkpoints)
+    /// with `files` at the top, as one zip: answered with `Exported`.
+    ExportLake { id: u64, files: Vec<FileData> },
+    /// Replaces the lake with a snapshot made by `ExportLake` and reopens
+    /// it: answered with `LakeImported`.
+    ImportLake {
+        id: u64,
+        #[serde(with = "serde_bytes")]
+        zip: Vec<u8>,
+    },
     /// A command for the CDC lab's simulation: answered with `Cdc`.
     Cdc { id: u64, command: cdc::CdcCommand },
     /// A command for the late-events lab: answered with `Late`.
@@ -77,6 +87,12 @@ pub enum Response {
         tables: Vec<TableInfo>,
         /// What each Delta scan read and skipped.
         scans: Vec<ScanInfo>,
+    },
+    /// A lake snapshot loaded: the snapshot's own files (outside the lake).
+    LakeImported {
+        id: u64,
+        files: Vec<FileData>,
+        tables: Vec<TableInfo>,
     },
     /// Exported tables.
     Exported {

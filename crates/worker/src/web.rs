@@ -5,7 +5,7 @@ use std::rc::Rc;
 use futures::StreamExt;
 use futures::channel::mpsc;
 use lakelab_engine::{Engine, EngineError, Output, Progress, split_statements, to_ipc};
-use lakelab_protocol::{Request, Response, ScanInfo, TableInfo};
+use lakelab_protocol::{FileData, Request, Response, ScanInfo, TableInfo};
 use lakelab_store::{MemoryStore, OpfsStore, Store};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -132,6 +132,43 @@ async fn serve(scope: DedicatedWorkerGlobalScope, mut requests: mpsc::UnboundedR
                 let files = files.into_iter().map(|f| (f.path, f.data.into())).collect();
                 let result = engine.import_files(&table, files).await;
                 done(&scope, &engine, id, started, result)
+            }
+            Request::ExportLake { id, files } => {
+                let files = files.into_iter().map(|f| (f.path, f.data)).collect();
+                match lakelab_engine::export_lake(store.as_ref(), files).await {
+                    Ok(zip) => Response::Exported { id, zip },
+                    Err(e) => Response::Failed {
+                        id,
+                        message: e.to_string(),
+                    },
+                }
+            }
+            Request::ImportLake { id, zip } => {
+                let imported = lakelab_engine::import_lake(store.as_ref(), &zip).await;
+                // Whatever happened, the labs and the engine start again from storage.
+                cdc = crate::cdc::CdcLab::default();
+                late = lakelab_stream::late::lab::LateLab::default();
+                let reopened = Engine::open(store.clone()).await;
+                match (imported, reopened) {
+                    (Ok(files), Ok(reopened)) => {
+                        engine = reopened;
+                        Response::LakeImported {
+                            id,
+                            files: files
+                                .into_iter()
+                                .map(|(path, data)| FileData {
+                                    path,
+                                    data: data.to_vec(),
+                                })
+                                .collect(),
+                            tables: table_infos(&engine),
+                        }
+                    }
+                    (Err(e), _) | (_, Err(e)) => Response::Failed {
+                        id,
+                        message: e.to_string(),
+                    },
+                }
             }
             Request::Cdc { id, command } => {
                 let result = cdc.handle(&store, command).await;

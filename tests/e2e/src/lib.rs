@@ -617,3 +617,41 @@ pub async fn submit_exercise(app: &App) -> Result<(bool, String, String)> {
         app.text(".findings").await?,
     ))
 }
+
+/// Captures the next download the page starts: its file name and bytes.
+pub async fn capture_download(app: &App, button: &str) -> Result<(String, Vec<u8>)> {
+    app.client
+        .execute(
+            "window.__saved = null; URL.revokeObjectURL = () => {}; \
+             HTMLAnchorElement.prototype.click = function () { \
+               window.__saved = { name: this.download, href: this.href }; };",
+            vec![],
+        )
+        .await?;
+    app.click(button).await?;
+    app.wait_for("the download", STATEMENT, || async {
+        let saved = app.client.execute("return window.__saved;", vec![]).await?;
+        Ok((!saved.is_null()).then_some(()))
+    })
+    .await?;
+    let saved = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(window.__saved.href).then(r => r.arrayBuffer()) \
+               .then(b => done({ name: window.__saved.name, bytes: Array.from(new Uint8Array(b)) }));",
+            vec![],
+        )
+        .await?;
+    let name = saved["name"].as_str().unwrap_or_default().to_owned();
+    let bytes = saved["bytes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_u64())
+                .map(|b| b as u8)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((name, bytes))
+}

@@ -83,3 +83,47 @@ async fn a_lookup_made_to_skip_files_is_judged_solved() -> Result<()> {
     assert_eq!(score, "score 100");
     app.close().await
 }
+
+#[tokio::test]
+async fn a_shared_final_state_loads_elsewhere_and_is_judged_there() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    open_exercise(&app, "restore-last-good").await?;
+    app.click("#take-hint").await?;
+    run(&app, "RESTORE TABLE orders TO VERSION AS OF 14").await?;
+    app.client
+        .find(fantoccini::Locator::Id("talk"))
+        .await?
+        .send_keys("Restored version 14.")
+        .await?;
+    let (name, zip) = lakelab_e2e::capture_download(&app, "#exercise-share").await?;
+    assert!(name.starts_with("restore-last-good-"), "{name}");
+
+    // The interviewer's browser: here, the same one with the state undone.
+    run(&app, "DROP TABLE orders").await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join(&name);
+    std::fs::write(&file, &zip)?;
+    app.click(".back").await?;
+    app.client
+        .find(fantoccini::Locator::Id("exercise-load"))
+        .await?
+        .send_keys(&file.to_string_lossy())
+        .await?;
+    app.wait_for("the shared state", lakelab_e2e::STATEMENT, || async {
+        app.try_find("#exercise-review").await
+    })
+    .await?;
+    let review = app.text("#exercise-review").await?;
+    assert!(review.contains("1 hints taken"), "{review}");
+    assert_eq!(
+        app.client
+            .execute("return document.querySelector('#talk').value;", vec![])
+            .await?,
+        "Restored version 14."
+    );
+    // The tables are the candidate's: the restore is judged solved here.
+    let (passed, _, findings) = submit_exercise(&app).await?;
+    assert!(passed, "{findings}");
+    app.close().await
+}

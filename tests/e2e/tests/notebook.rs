@@ -5,45 +5,9 @@
 
 use std::io::Read;
 
-use lakelab_e2e::{App, Result, STATEMENT, cdc_command, cdc_idle_batches, choose};
-
-/// Captures the next download the page starts: its file name and bytes.
-async fn capture_download(app: &App, button: &str) -> Result<(String, Vec<u8>)> {
-    app.client
-        .execute(
-            "window.__saved = null; URL.revokeObjectURL = () => {}; \
-             HTMLAnchorElement.prototype.click = function () { \
-               window.__saved = { name: this.download, href: this.href }; };",
-            vec![],
-        )
-        .await?;
-    app.click(button).await?;
-    app.wait_for("the download", STATEMENT, || async {
-        let saved = app.client.execute("return window.__saved;", vec![]).await?;
-        Ok((!saved.is_null()).then_some(()))
-    })
-    .await?;
-    let saved = app
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; \
-             fetch(window.__saved.href).then(r => r.arrayBuffer()) \
-               .then(b => done({ name: window.__saved.name, bytes: Array.from(new Uint8Array(b)) }));",
-            vec![],
-        )
-        .await?;
-    let name = saved["name"].as_str().unwrap_or_default().to_owned();
-    let bytes = saved["bytes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|b| b.as_u64())
-                .map(|b| b as u8)
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((name, bytes))
-}
+use lakelab_e2e::{
+    App, Result, STATEMENT, capture_download, cdc_command, cdc_idle_batches, choose,
+};
 
 #[tokio::test]
 async fn the_cdc_lab_exports_as_a_notebook_with_its_tables() -> Result<()> {
