@@ -193,3 +193,53 @@ fn delta_rs_reads_a_clustered_table_lakelab_wrote() {
         "read back from the checkpoint at 10: {detail}"
     );
 }
+
+/// A legacy folder written by another tool (pyarrow: Hive-style partitions,
+/// no log) converted in place by Lakelab, then written to: delta-rs reads
+/// every version with Lakelab's rows.
+#[test]
+fn delta_rs_reads_a_parquet_folder_lakelab_converted() {
+    let Some(python) = python() else {
+        return;
+    };
+    let lake = tempfile::tempdir().unwrap();
+    let folder = lake.path().join("legacy_sales");
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(
+            "import sys, datetime, pyarrow as pa, pyarrow.dataset as ds\n\
+             days = [datetime.date(2024, 1, 1 + i % 4) for i in range(400)]\n\
+             t = pa.table({'id': list(range(400)), 'amount': [i * 1.5 for i in range(400)], 'day': days})\n\
+             ds.write_dataset(t, sys.argv[1], format='parquet', partitioning=['day'], partitioning_flavor='hive')",
+        )
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(folder.join("day=2024-01-03").is_dir());
+
+    lakelab(
+        lake.path(),
+        "CONVERT TO DELTA legacy_sales PARTITIONED BY (day DATE)",
+    );
+    let totals = lakelab(
+        lake.path(),
+        "SELECT count(*) AS n, sum(amount) AS total, count(DISTINCT day) AS days FROM legacy_sales",
+    );
+    assert_eq!(totals[0]["n"], 400);
+    assert_eq!(totals[0]["days"], 4);
+    lakelab(
+        lake.path(),
+        "INSERT INTO legacy_sales VALUES (400, 1.0, DATE '2024-01-05')",
+    );
+    let seen = delta_rs_view(&python, &folder);
+    assert_eq!(
+        same_rows_at_every_version(lake.path(), "legacy_sales", &seen),
+        1
+    );
+    assert_eq!(seen["history"][0], "CONVERT", "{seen}");
+}

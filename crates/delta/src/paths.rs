@@ -45,6 +45,15 @@ pub fn partition_segment(column: &str, value: Option<&str>) -> String {
     format!("{}={value}", utf8_percent_encode(column, HIVE))
 }
 
+/// `(column, value)` of a `col=value` folder name, as
+/// [`partition_segment`] writes it (and Hive, Spark and delta-rs do).
+pub fn parse_partition_segment(segment: &str) -> Option<(String, Option<String>)> {
+    let (column, value) = segment.split_once('=')?;
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let value = (value != NULL_PARTITION && !value.is_empty()).then(|| decode(value));
+    Some((decode(column), value))
+}
+
 /// The log's form of a path relative to the table root.
 pub fn to_log_path(relative: &str) -> String {
     utf8_percent_encode(relative, URI_PATH).to_string()
@@ -70,5 +79,12 @@ mod tests {
         assert_eq!(from_log_path(&log), "x=A%2FA/part-0.parquet");
         assert_eq!(partition_segment("x", None), "x=__HIVE_DEFAULT_PARTITION__");
         assert_eq!(to_log_path("x=B B/f"), "x=B%20B/f");
+        for value in [Some("A/A"), Some("2024-01-15"), None] {
+            assert_eq!(
+                parse_partition_segment(&partition_segment("x y", value)),
+                Some(("x y".to_owned(), value.map(str::to_owned)))
+            );
+        }
+        assert_eq!(parse_partition_segment("part-0.parquet"), None);
     }
 }

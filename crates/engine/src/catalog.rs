@@ -138,6 +138,7 @@ impl Catalog {
                     [t, "_delta_log", ..] => Some((*t).to_owned()),
                     [s, t, "_delta_log", ..] => Some(format!("{s}.{t}")),
                     [t, file] if is_legacy_part(file) => Some((*t).to_owned()),
+                    [t, crate::convert::SUCCESS] => Some((*t).to_owned()),
                     _ => None,
                 }
             })
@@ -229,6 +230,14 @@ impl Catalog {
                 // Data files of a CREATE that never committed are not a table;
                 // Parquet parts without a log are an older Lakelab's tables.
                 let files = self.store.list(&format!("{}/", self.folder(name))).await?;
+                let marker = format!("{}/{}", self.folder(name), crate::convert::SUCCESS);
+                if files.iter().any(|m| m.path == marker) {
+                    let reason = crate::convert::parquet_table_reason(name);
+                    self.tables
+                        .borrow_mut()
+                        .insert(name.to_owned(), Entry::Broken { reason });
+                    return Ok(());
+                }
                 if !files.iter().any(|m| is_legacy_part(&m.path)) {
                     self.tables.borrow_mut().remove(name);
                     return Ok(());

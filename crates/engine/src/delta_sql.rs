@@ -92,6 +92,12 @@ impl OnViolation {
 
 #[derive(Debug, Clone)]
 pub(crate) enum DeltaStatement {
+    /// `CONVERT TO DELTA t [NO STATISTICS] [PARTITIONED BY (col TYPE, …)]`.
+    ConvertToDelta {
+        table: ObjectName,
+        statistics: bool,
+        partitioned_by: Vec<ColumnDef>,
+    },
     CreateTable(CreateTable),
     Merge(Box<Merge>),
     DescribeHistory {
@@ -260,6 +266,22 @@ pub(crate) fn parse(sql: &str) -> Result<Option<DeltaStatement>, ParserError> {
             table,
             retain_hours,
             dry_run,
+        }
+    } else if words(&mut p, &["CONVERT", "TO", "DELTA"]) {
+        let table = p.parse_object_name(false)?;
+        let statistics = !words(&mut p, &["NO", "STATISTICS"]);
+        let partitioned_by = if words(&mut p, &["PARTITIONED", "BY"]) {
+            p.expect_token(&Token::LParen)?;
+            let columns = p.parse_comma_separated(Parser::parse_column_def)?;
+            p.expect_token(&Token::RParen)?;
+            columns
+        } else {
+            Vec::new()
+        };
+        DeltaStatement::ConvertToDelta {
+            table,
+            statistics,
+            partitioned_by,
         }
     } else if words(&mut p, &["UNCACHE", "TABLE"]) {
         let if_exists = words(&mut p, &["IF", "EXISTS"]);

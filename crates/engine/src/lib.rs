@@ -13,6 +13,7 @@ mod bag_set_operations;
 mod catalog;
 mod chunked_write;
 mod clustering;
+mod convert;
 mod delta_sql;
 mod describe;
 mod dml;
@@ -218,6 +219,21 @@ impl Engine {
         match statement {
             DeltaStatement::CreateTable(create) => self.create_table(create, progress).await,
             DeltaStatement::Merge(merge) => self.merge(*merge).await,
+            DeltaStatement::ConvertToDelta {
+                table,
+                statistics,
+                partitioned_by,
+            } => {
+                let name = sql_text::object_table_name(&table)?;
+                if name.starts_with("parquet.") {
+                    return Err(EngineError::Unsupported(
+                        "CONVERT TO DELTA parquet.`path`: Lakelab keeps tables by name;                          give the table's name"
+                            .into(),
+                    ));
+                }
+                self.convert_to_delta(&name, statistics, &partitioned_by)
+                    .await
+            }
             DeltaStatement::DescribeHistory { table, limit } => {
                 let name = sql_text::object_table_name(&table)?;
                 let (table, _) = self.catalog.get(&name)?;

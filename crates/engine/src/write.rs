@@ -128,12 +128,17 @@ impl Engine {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Output> {
         let name = object_table_name(&create.name)?;
-        if let Some(format) = &create.using
-            && !format.eq_ignore_ascii_case("delta")
-        {
-            return Err(EngineError::Unsupported(format!(
-                "USING {format}: Lakelab tables are Delta tables (USING DELTA)"
-            )));
+        match create.using.as_deref() {
+            Some(f) if f.eq_ignore_ascii_case("parquet") => {
+                return self.create_parquet_table(&name, &create, progress).await;
+            }
+            Some(f) if !f.eq_ignore_ascii_case("delta") => {
+                return Err(EngineError::Unsupported(format!(
+                    "USING {f}: Lakelab tables are Delta tables (USING DELTA), or plain \
+                     Parquet to migrate (USING PARQUET)"
+                )));
+            }
+            _ => {}
         }
         let existing = self.catalog.get(&name);
         if self.catalog.contains(&name) && !create.or_replace {
