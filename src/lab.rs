@@ -252,7 +252,7 @@ pub fn LabPage(engine: EngineBridge, sql: RwSignal<String>, lab: Lab) -> impl In
             <h2>{lab.with_value(|l| l.title)}</h2>
             <p class="story">{lab.with_value(|l| l.story.clone())}</p>
             <NotebookExport engine
-                notebook=Some(lab.with_value(lakelab_labs::notebook::corrupt_load))
+                notebook=Some(lab.with_value(lakelab_labs::notebook::guided_lab))
                 tables=vec![lab.with_value(|l| l.table.to_owned())] />
             <div class="setup">
                 <button id="lab-setup" class="primary"

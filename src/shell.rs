@@ -16,7 +16,7 @@ use crate::query_lab::QueryLabPage;
 /// The labs, in the order a candidate takes them. They arrive one by one;
 /// until then the navigation says so. A lab is built when `lakelab_labs`
 /// has one with its title.
-const LABS: [(&str, &str); 5] = [
+const LABS: [(&str, &str); 6] = [
     (
         "Real-time CDC pipeline",
         "MySQL → Debezium → Kafka → Bronze / Silver / Gold",
@@ -25,6 +25,10 @@ const LABS: [(&str, &str); 5] = [
     ("Make a slow query fast", "layout, data skipping, Z-order"),
     ("Recover from a corrupt load", "time travel and restore"),
     ("Cost comparisons", "what each design costs to run"),
+    (
+        "Migrate a legacy pipeline",
+        "Parquet to Delta in place, full reload to incremental",
+    ),
 ];
 
 /// What the main area shows.

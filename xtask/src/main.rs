@@ -5,7 +5,7 @@
 //! - `bench [spec [ROWS] | throughput]`  the shared spec, Delta and CDC
 //!   throughput, natively and in Chromium, kept in docs/benchmarks/;
 //!   `spec` or `throughput`: that part only
-//! - `screenshot [lab|cdc|late|query|cost|interview|interview-cdc|interview-cost] [F]`
+//! - `screenshot [lab|migration|cdc|late|query|cost|interview|interview-cdc|interview-cost] [F]`
 //!   screenshots of the built app (README)
 //! - `setup`           only install what is missing
 //!
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         Some("screenshot") => match args.get(1).map(String::as_str) {
             Some(
                 lab @ ("lab" | "cdc" | "late" | "query" | "cost" | "interview" | "interview-cdc"
-                | "interview-cost"),
+                | "interview-cost" | "migration"),
             ) => {
                 screenshot(Some(lab), args.get(2).map(PathBuf::from))
             }
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         },
         Some("setup") => setup::toolchain(setup::Needs::Browser),
         _ => Err(
-            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|cdc|late|query|cost|interview|interview-cdc|interview-cost] [FILE] | setup"
+            "usage: cargo xtask serve [--dev] | test | bench [spec [ROWS] | throughput] | screenshot [lab|migration|cdc|late|query|cost|interview|interview-cdc|interview-cost] [FILE] | setup"
                 .to_owned(),
         ),
     };

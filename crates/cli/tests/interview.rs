@@ -468,3 +468,76 @@ fn cost_exercises_read_a_configuration() {
     }
     lab_passes(id, &right);
 }
+
+#[test]
+fn migrate_in_place() {
+    let id = "migrate-in-place";
+    fails(id, "SELECT 1", "first commit is a CONVERT");
+    passes(
+        id,
+        "CONVERT TO DELTA legacy_sales PARTITIONED BY (sale_date DATE)",
+    );
+    // The right rows, copied into a new Delta table rather than converted.
+    fails(
+        id,
+        &format!(
+            "DROP TABLE legacy_sales;\nCREATE TABLE legacy_sales USING DELTA PARTITIONED BY (sale_date) AS {}",
+            lakelab_labs::migration::sales()
+        ),
+        "first commit is a CONVERT",
+    );
+    // Without the partition column's type the conversion is refused.
+    fails(
+        id,
+        "CONVERT TO DELTA legacy_sales",
+        "first commit is a CONVERT",
+    );
+}
+
+#[test]
+fn full_to_incremental() {
+    let id = "full-to-incremental";
+    let days = |filter: &str| {
+        format!(
+            "SELECT sale_date, store, sum(amount) AS revenue, count(*) AS sales FROM legacy_sales \
+             WHERE {filter} GROUP BY sale_date, store"
+        )
+    };
+    fails(id, "SELECT 1", "equals tonight's full rebuild");
+    passes(id, lakelab_labs::migration::INCREMENTAL);
+    let touched = "sale_date IN (DATE '2024-03-29', DATE '2024-03-31')";
+    passes(
+        id,
+        &format!(
+            "INSERT INTO daily_revenue REPLACE WHERE {touched} {}",
+            days(touched)
+        ),
+    );
+    // Right rows, but the whole history rewritten.
+    fails(
+        id,
+        lakelab_labs::migration::FULL_REBUILD,
+        "not a full rewrite",
+    );
+    fails(
+        id,
+        &format!("INSERT OVERWRITE daily_revenue {}", days("TRUE")),
+        "not a full rewrite",
+    );
+    // Only the newest day: the late sales of 2024-03-29 are missed.
+    fails(
+        id,
+        &format!(
+            "INSERT INTO daily_revenue {}",
+            days("sale_date = DATE '2024-03-31'")
+        ),
+        "equals tonight's full rebuild",
+    );
+    // The delivery's own totals appended: the late day gets a second row.
+    fails(
+        id,
+        "INSERT INTO daily_revenue SELECT sale_date, store, sum(amount), count(*) FROM new_sales \
+         GROUP BY sale_date, store",
+        "equals tonight's full rebuild",
+    );
+}

@@ -132,15 +132,24 @@ async fn the_late_events_notebook_for_each_mode() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn the_corrupt_load_and_slow_query_notebooks() {
+async fn the_guided_labs_and_slow_query_notebooks() {
     let engine = engine().await;
     let lab = corrupt_load::lab(corrupt_load::SEED);
-    let notebook = notebook::corrupt_load(&lab);
+    let notebook = notebook::guided_lab(&lab);
     assert!(check(&engine, &notebook).await > lab.steps.len());
     let source = notebook.source();
     assert!(source.contains("RESTORE TABLE orders"), "{source}");
     // The write the lab expects Delta to refuse is expected to fail on Spark too.
     assert!(source.contains("except Exception as refused"), "{source}");
+    let notebook = notebook::guided_lab(&lakelab_labs::migration::lab());
+    check(&engine, &notebook).await;
+    assert!(
+        notebook
+            .source()
+            .contains("CONVERT TO DELTA legacy_sales PARTITIONED BY (sale_date DATE)"),
+        "{}",
+        notebook.source()
+    );
 
     let notebook = notebook::slow_query(1_000_000);
     assert!(check(&engine, &notebook).await >= 8);

@@ -10,6 +10,7 @@ pub mod corrupt_load;
 pub mod cost;
 pub mod interview;
 pub mod late_events;
+pub mod migration;
 pub mod notebook;
 mod random;
 pub mod slow_query;
@@ -115,7 +116,7 @@ impl Lab {
 
 /// Every lab, in the order a candidate takes them.
 pub fn all() -> Vec<Lab> {
-    vec![corrupt_load::lab(corrupt_load::SEED)]
+    vec![corrupt_load::lab(corrupt_load::SEED), migration::lab()]
 }
 
 pub fn by_id(id: &str) -> Option<Lab> {

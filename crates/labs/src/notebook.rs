@@ -1,4 +1,5 @@
-//! The corrupt-load, slow-query and cost labs as Databricks notebooks,
+//! The guided labs (corrupt load, migration), the slow-query and the cost
+//! labs as Databricks notebooks,
 //! generated from what the candidate chose (the lab's statements, the
 //! table size, the cluster configuration). The CDC and late-events
 //! notebooks come from the stream crate, which knows their schemas.
@@ -69,10 +70,10 @@ fn dlt_expectation(sql: &str) -> Option<String> {
     ))
 }
 
-/// The corrupt-load lab: each step's statements, the refused ones expected
-/// to fail.
-pub fn corrupt_load(lab: &Lab) -> Notebook {
-    let mut notebook = Notebook::new("lakelab_corrupt_load")
+/// A guided lab (corrupt load, migration): each step's statements, the
+/// refused ones expected to fail.
+pub fn guided_lab(lab: &Lab) -> Notebook {
+    let mut notebook = Notebook::new(&format!("lakelab_{}", lab.id.replace('-', "_")))
         .markdown(format!(
             "# {}\n{}\n\n{}",
             lab.title,

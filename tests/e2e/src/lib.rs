@@ -363,11 +363,11 @@ async fn wait_built(app: &App, status: &str, what: &str) -> Result<()> {
     .await
 }
 
-/// Works through the corrupt-load lab as a candidate would: builds it, then
-/// for every step reveals the model answer, puts its SQL in the editor, runs
-/// it, and waits for the step's check to pass. Returns what each run showed.
-pub async fn run_corrupt_load_lab(app: &App) -> Result<Vec<Shown>> {
-    app.click("#nav-lab-corrupt-load").await?;
+/// A guided lab (`corrupt-load`, `migration`) as a candidate does it: built,
+/// then every step's model answer put in the console and run, until the
+/// step is judged done. Returns what each step's statement showed.
+pub async fn run_guided_lab(app: &App, id: &str) -> Result<Vec<Shown>> {
+    app.click(&format!("#nav-lab-{id}")).await?;
     app.click("#lab-setup").await?;
     wait_built(app, "#lab-status", "the lab to be built").await?;
     let steps: usize = app

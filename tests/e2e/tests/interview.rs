@@ -127,3 +127,22 @@ async fn a_shared_final_state_loads_elsewhere_and_is_judged_there() -> Result<()
     assert!(passed, "{findings}");
     app.close().await
 }
+
+#[tokio::test]
+async fn a_legacy_folder_converted_in_place_is_judged_solved() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    open_exercise(&app, "migrate-in-place").await?;
+    let (passed, _, findings) = submit_exercise(&app).await?;
+    assert!(!passed, "{findings}");
+    run(
+        &app,
+        "CONVERT TO DELTA legacy_sales PARTITIONED BY (sale_date DATE)",
+    )
+    .await?;
+    let (passed, score, findings) = submit_exercise(&app).await?;
+    assert!(passed, "{findings}");
+    assert!(findings.contains("reads 1 of 30 files"), "{findings}");
+    assert_eq!(score, "score 100");
+    app.close().await
+}

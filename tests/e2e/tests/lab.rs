@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use lakelab_e2e::{App, Result, Shown, run_corrupt_load_lab};
+use lakelab_e2e::{App, Result, Shown, run_guided_lab};
 
 #[tokio::test]
 async fn the_corrupt_load_lab_runs_end_to_end() -> Result<()> {
     let app = App::start().await?;
     app.wait_ready().await?;
-    let shown = match run_corrupt_load_lab(&app).await {
+    let shown = match run_guided_lab(&app, "corrupt-load").await {
         Ok(shown) => shown,
         Err(e) => {
             // What the page showed when it went wrong, for whoever reads the log.
@@ -63,5 +63,28 @@ async fn the_corrupt_load_lab_runs_end_to_end() -> Result<()> {
         },
     )
     .await?;
+    app.close().await
+}
+
+#[tokio::test]
+async fn the_migration_lab_runs_end_to_end() -> Result<()> {
+    let app = App::start().await?;
+    app.wait_ready().await?;
+    let shown = run_guided_lab(&app, "migration").await?;
+    assert_eq!(shown.len(), 7);
+    match &shown[0] {
+        Shown::Error(message) => assert!(message.contains("plain Parquet"), "{message}"),
+        other => panic!("the legacy folder is not a queryable table: {other:?}"),
+    }
+    match &shown[1] {
+        Shown::Rows { message, .. } => assert!(
+            message.starts_with(
+                "converted legacy_sales to Delta in place: 30 Parquet files, 60000 rows"
+            ),
+            "{message}"
+        ),
+        other => panic!("the conversion should succeed: {other:?}"),
+    }
+    assert_eq!(app.text(".lab .score").await?, "7 of 7 steps done");
     app.close().await
 }

@@ -12,6 +12,7 @@ mod cost;
 
 pub use cost::price as price_configuration;
 mod late_events;
+mod migration;
 mod slow_query;
 
 use lakelab_protocol::cdc::{CdcCommand, CdcView};
@@ -51,6 +52,14 @@ pub enum Probe {
     /// changes nothing. Checkers list these last: one accepted by mistake
     /// changes the table the other probes read.
     Rejects { what: String, sql: String },
+    /// The output of `sql` (a DESCRIBE, say) shows every one of `shows` and
+    /// none of `lacks`.
+    Shows {
+        what: String,
+        sql: String,
+        shows: Vec<String>,
+        lacks: Vec<String>,
+    },
 }
 
 impl Probe {
@@ -60,14 +69,17 @@ impl Probe {
             Probe::Holds { what, .. }
             | Probe::FilesRead { what, .. }
             | Probe::TableFiles { what, .. }
-            | Probe::Rejects { what, .. } => what,
+            | Probe::Rejects { what, .. }
+            | Probe::Shows { what, .. } => what,
         }
     }
 
     /// The read-only statement whose output the probe judges.
     pub fn sql(&self) -> String {
         match self {
-            Probe::Holds { sql, .. } | Probe::Rejects { sql, .. } => sql.clone(),
+            Probe::Holds { sql, .. } | Probe::Rejects { sql, .. } | Probe::Shows { sql, .. } => {
+                sql.clone()
+            }
             Probe::FilesRead { query, .. } => format!("EXPLAIN {query}"),
             Probe::TableFiles { table, .. } => format!("EXPLAIN SELECT * FROM {table}"),
         }
@@ -102,6 +114,23 @@ impl Probe {
                 }
                 None => (false, "the plan shows no Delta scan".to_owned()),
             },
+            (Probe::Shows { shows, lacks, .. }, Ok(seen)) => {
+                let missing: Vec<&str> = shows
+                    .iter()
+                    .filter(|s| !seen.text.contains(s.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                let found: Vec<&str> = lacks
+                    .iter()
+                    .filter(|s| seen.text.contains(s.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                match (missing.is_empty(), found.is_empty()) {
+                    (true, true) => (true, "as expected".to_owned()),
+                    (false, _) => (false, format!("no {}", missing.join(", no "))),
+                    (true, false) => (false, format!("shows {}", found.join(" and "))),
+                }
+            }
             (Probe::TableFiles { at_most, .. }, Ok(seen)) => match files_read(&seen.text) {
                 Some((_, total)) if total <= *at_most => (true, format!("{total} files")),
                 Some((_, total)) => (false, format!("{total} files; at most {at_most} wanted")),
@@ -279,6 +308,7 @@ pub fn all() -> Vec<Exercise> {
     all.extend(cdc::exercises());
     all.extend(late_events::exercises());
     all.extend(cost::exercises());
+    all.extend(migration::exercises());
     all
 }
 
@@ -388,6 +418,7 @@ mod tests {
             crate::cdc::TITLE,
             crate::late_events::TITLE,
             crate::cost::lab::TITLE,
+            crate::migration::TITLE,
         ] {
             assert!(all.iter().filter(|e| e.lab == lab).count() >= 2, "{lab}");
         }

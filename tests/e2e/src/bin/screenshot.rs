@@ -28,6 +28,7 @@ async fn main() -> Result<()> {
         Some("interview-cdc") => "docs/interview-cdc.png",
         Some("interview-cost") => "docs/interview-cost.png",
         Some("lab") => "docs/lab-corrupt-load.png",
+        Some("migration") => "docs/lab-migration.png",
         _ => return console(args.first().map(PathBuf::from)).await,
     };
     let path = args
@@ -42,6 +43,7 @@ async fn main() -> Result<()> {
         Some("interview") => interview(&path).await,
         Some("interview-cdc") => interview_cdc(&path).await,
         Some("interview-cost") => interview_cost(&path).await,
+        Some("migration") => migration(&path).await,
         _ => lab(&path).await,
     }
 }
@@ -67,12 +69,32 @@ async fn console(path: Option<PathBuf>) -> Result<()> {
     app.close().await
 }
 
+/// The migration lab done: converted in place, the old job's summary
+/// refreshed incrementally, both proved equal.
+async fn migration(path: &std::path::Path) -> Result<()> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, 1100).await?;
+    app.wait_ready().await?;
+    lakelab_e2e::run_guided_lab(&app, "migration").await?;
+    app.client
+        .execute(
+            "const step = document.querySelector(\"li.step[data-step='1']\");\
+             step.parentElement.scrollTop = step.offsetTop - step.parentElement.offsetTop;\
+             window.scrollTo(0, 0);",
+            vec![],
+        )
+        .await?;
+    app.screenshot(path).await?;
+    println!("saved {}", path.display());
+    app.close().await
+}
+
 /// The corrupt-load lab, done: every step checked, the explorer on the bad version.
 async fn lab(path: &std::path::Path) -> Result<()> {
     let app = App::start().await?;
     app.client.set_window_size(1440, 1100).await?;
     app.wait_ready().await?;
-    lakelab_e2e::run_corrupt_load_lab(&app).await?;
+    lakelab_e2e::run_guided_lab(&app, "corrupt-load").await?;
     app.click("tr.version-row:nth-last-child(16)").await?;
     app.wait_for(
         "the probe of version 15",
