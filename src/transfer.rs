@@ -84,6 +84,7 @@ pub fn NotebookExport(
     #[prop(into, optional)] tables: Signal<Vec<String>>,
 ) -> impl IntoView {
     let status = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
     let export = move |_| {
         let Some(notebook) = notebook.get_untracked() else {
             return;
@@ -121,6 +122,11 @@ pub fn NotebookExport(
             " "
             <span class="status notebook-status">{move || status.get()}</span>
         </p>
+        <details class="notebook-preview" on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
+            <summary>"The code on Databricks, for these settings"</summary>
+            // Rendered only while open: a 50-table pipeline's notebook is long.
+            {move || open.get().then(|| view! { <pre>{notebook.with(|n| n.as_ref().map(Notebook::source))}</pre> })}
+        </details>
     }
 }
 

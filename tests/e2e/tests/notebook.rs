@@ -22,6 +22,11 @@ async fn the_cdc_lab_exports_as_a_notebook_with_its_tables() -> Result<()> {
     let batches = cdc_command(&app, "#cdc-start", 0).await?;
     cdc_command(&app, "#cdc-step", batches).await?;
 
+    // The page shows the code before it is exported.
+    app.click(".cdc .notebook-preview summary").await?;
+    let shown = app.text(".cdc .notebook-preview pre").await?;
+    assert!(shown.contains(".trigger(availableNow=True)"), "{shown}");
+
     let (name, zip) = capture_download(&app, ".cdc button.notebook").await?;
     assert_eq!(name, "lakelab_cdc_pipeline.zip");
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))?;
