@@ -99,6 +99,19 @@ enum Answer {
 /// What a background request does with its answer.
 type Callback = Box<dyn FnOnce(Answer)>;
 
+/// A callback giving `done` what `pick` takes out of the answer, or the
+/// request's failure.
+fn answer_with<T: 'static>(
+    pick: fn(Answer) -> Result<T, Answer>,
+    done: impl FnOnce(Result<T, String>) + 'static,
+) -> Callback {
+    Box::new(move |answer| match pick(answer) {
+        Ok(value) => done(Ok(value)),
+        Err(Answer::Outcome(Outcome::Failed(e))) => done(Err(e)),
+        Err(_) => done(Err("unexpected answer".into())),
+    })
+}
+
 pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
 }
@@ -374,11 +387,13 @@ impl EngineBridge {
         files: Vec<FileData>,
         done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
     ) {
-        let callback: Callback = Box::new(move |answer| match answer {
-            Answer::Zip(zip) => done(Ok(zip)),
-            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            _ => done(Err("unexpected answer".into())),
-        });
+        let callback = answer_with(
+            |answer| match answer {
+                Answer::Zip(zip) => Ok(zip),
+                other => Err(other),
+            },
+            done,
+        );
         self.send(|id| Request::Export { id, tables, files }, callback);
     }
 
@@ -388,11 +403,13 @@ impl EngineBridge {
         files: Vec<FileData>,
         done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
     ) {
-        let callback: Callback = Box::new(move |answer| match answer {
-            Answer::Zip(zip) => done(Ok(zip)),
-            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            _ => done(Err("unexpected answer".into())),
-        });
+        let callback = answer_with(
+            |answer| match answer {
+                Answer::Zip(zip) => Ok(zip),
+                other => Err(other),
+            },
+            done,
+        );
         self.send(|id| Request::ExportLake { id, files }, callback);
     }
 
@@ -402,11 +419,13 @@ impl EngineBridge {
         zip: Vec<u8>,
         done: impl FnOnce(Result<Vec<FileData>, String>) + 'static,
     ) {
-        let callback: Callback = Box::new(move |answer| match answer {
-            Answer::Files(files) => done(Ok(files)),
-            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            _ => done(Err("unexpected answer".into())),
-        });
+        let callback = answer_with(
+            |answer| match answer {
+                Answer::Files(files) => Ok(files),
+                other => Err(other),
+            },
+            done,
+        );
         self.send(|id| Request::ImportLake { id, zip }, callback);
     }
 
@@ -417,11 +436,13 @@ impl EngineBridge {
         command: CdcCommand,
         done: impl FnOnce(Result<Option<Box<CdcView>>, String>) + 'static,
     ) {
-        let callback: Callback = Box::new(move |answer| match answer {
-            Answer::Cdc(view) => done(Ok(view)),
-            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            _ => done(Err("unexpected answer".into())),
-        });
+        let callback = answer_with(
+            |answer| match answer {
+                Answer::Cdc(view) => Ok(view),
+                other => Err(other),
+            },
+            done,
+        );
         self.send(|id| Request::Cdc { id, command }, callback);
     }
 
@@ -432,11 +453,13 @@ impl EngineBridge {
         command: LateCommand,
         done: impl FnOnce(Result<Option<Box<LateView>>, String>) + 'static,
     ) {
-        let callback: Callback = Box::new(move |answer| match answer {
-            Answer::Late(view) => done(Ok(view)),
-            Answer::Outcome(Outcome::Failed(e)) => done(Err(e)),
-            _ => done(Err("unexpected answer".into())),
-        });
+        let callback = answer_with(
+            |answer| match answer {
+                Answer::Late(view) => Ok(view),
+                other => Err(other),
+            },
+            done,
+        );
         self.send(|id| Request::Late { id, command }, callback);
     }
 

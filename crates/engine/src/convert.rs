@@ -64,11 +64,7 @@ impl Engine {
         let (plan, _travel) = self.planned_query(&query.to_string()).await?;
         let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
         let spec = TableSpec {
-            partition_columns: create
-                .partitioned_by
-                .iter()
-                .map(|c| c.to_ascii_lowercase())
-                .collect(),
+            partition_columns: create.partition_columns(),
             configuration: Default::default(),
             description: None,
         };

@@ -33,6 +33,16 @@ pub(crate) struct CreateTable {
     pub query: Option<Box<Query>>,
 }
 
+impl CreateTable {
+    /// `PARTITIONED BY`'s columns, as Delta names them (lower case).
+    pub(crate) fn partition_columns(&self) -> Vec<String> {
+        self.partitioned_by
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum MergeClause {
     /// `WHEN MATCHED [AND cond] THEN UPDATE SET …`; `None` is `SET *`.

@@ -92,30 +92,19 @@ impl Engine {
         names: &[String],
         files: Vec<(String, Vec<u8>)>,
     ) -> Result<Vec<u8>> {
-        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let options =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        let mut add = |entry: String, data: &[u8]| {
-            writer
-                .start_file(entry.clone(), options)
-                .and_then(|()| writer.write_all(data).map_err(Into::into))
-                .map_err(|e| invalid(format!("could not zip {entry}: {e}")))
-        };
+        let mut zip = Zipper::new();
         for (path, data) in &files {
-            add(path.clone(), data)?;
+            zip.add(path, data)?;
         }
         for name in names {
             let (table, _) = self.catalog.get(name)?;
             let prefix = format!("{}/", table.root());
             for meta in table.store().list(&prefix).await? {
                 let data = table.store().get(&meta.path).await?;
-                add(format!("{name}/{}", &meta.path[prefix.len()..]), &data)?;
+                zip.add(&format!("{name}/{}", &meta.path[prefix.len()..]), &data)?;
             }
         }
-        let cursor = writer
-            .finish()
-            .map_err(|e| invalid(format!("could not zip: {e}")))?;
-        Ok(cursor.into_inner())
+        zip.finish()
     }
 
     /// Imports a Delta table from a zip as table `name`.
@@ -197,25 +186,41 @@ pub async fn export_lake(
     store: &dyn lakelab_store::Store,
     files: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<u8>> {
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    let mut add = |entry: String, data: &[u8]| {
-        writer
-            .start_file(entry.clone(), options)
-            .and_then(|()| writer.write_all(data).map_err(Into::into))
-            .map_err(|e| invalid(format!("could not zip {entry}: {e}")))
-    };
+    let mut zip = Zipper::new();
     for (path, data) in &files {
-        add(path.clone(), data)?;
+        zip.add(path, data)?;
     }
     for meta in store.list("").await? {
         let data = store.get(&meta.path).await?;
-        add(format!("{LAKE}{}", meta.path), &data)?;
+        zip.add(&format!("{LAKE}{}", meta.path), &data)?;
     }
-    let cursor = writer
-        .finish()
-        .map_err(|e| invalid(format!("could not zip: {e}")))?;
-    Ok(cursor.into_inner())
+    zip.finish()
+}
+
+/// A zip written in memory, its entries deflated.
+struct Zipper(zip::ZipWriter<Cursor<Vec<u8>>>);
+
+impl Zipper {
+    fn new() -> Self {
+        Zipper(zip::ZipWriter::new(Cursor::new(Vec::new())))
+    }
+
+    fn add(&mut self, entry: &str, data: &[u8]) -> Result<()> {
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        self.0
+            .start_file(entry, options)
+            .and_then(|()| self.0.write_all(data).map_err(Into::into))
+            .map_err(|e| invalid(format!("could not zip {entry}: {e}")))
+    }
+
+    fn finish(self) -> Result<Vec<u8>> {
+        let cursor = self
+            .0
+            .finish()
+            .map_err(|e| invalid(format!("could not zip: {e}")))?;
+        Ok(cursor.into_inner())
+    }
 }
 
 /// Replaces `store`'s files with a lake snapshot's (see [`export_lake`])

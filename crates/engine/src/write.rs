@@ -169,11 +169,7 @@ impl Engine {
             }
         };
         let spec = TableSpec {
-            partition_columns: create
-                .partitioned_by
-                .iter()
-                .map(|c| c.to_ascii_lowercase())
-                .collect(),
+            partition_columns: create.partition_columns(),
             configuration: create
                 .properties
                 .iter()

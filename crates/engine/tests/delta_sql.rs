@@ -443,10 +443,15 @@ async fn a_selective_filter_skips_row_groups_and_pages_inside_a_file() {
 #[tokio::test]
 async fn bad_delta_statements_fail_clearly() {
     let (_, engine) = orders().await;
-    let err = fail(&engine, "CREATE TABLE x (a INT) USING PARQUET")
+    let err = fail(&engine, "CREATE TABLE x (a INT) USING CSV")
         .await
         .to_string();
     assert!(err.contains("USING DELTA"), "{err}");
+    // A Parquet table is only ever the output of a query (a legacy job's).
+    let err = fail(&engine, "CREATE TABLE x (a INT) USING PARQUET")
+        .await
+        .to_string();
+    assert!(err.contains("USING PARQUET AS SELECT"), "{err}");
     let err = fail(&engine, "RESTORE TABLE orders TO VERSION AS OF 42")
         .await
         .to_string();

@@ -48,6 +48,35 @@ async fn main() -> Result<()> {
     }
 }
 
+/// The app in a window `height` pixels high, its engine ready.
+async fn page(height: u32) -> Result<App> {
+    let app = App::start().await?;
+    app.client.set_window_size(1440, height).await?;
+    app.wait_ready().await?;
+    Ok(app)
+}
+
+/// Saves the page, scrolled to the top, as `path`, says so with `note`,
+/// and closes the browser.
+async fn save(app: App, path: &std::path::Path, note: &str) -> Result<()> {
+    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+    app.screenshot(path).await?;
+    println!("{note}saved {}", path.display());
+    app.close().await
+}
+
+/// Scrolls a guided lab's steps to step `index`.
+async fn show_step(app: &App, index: usize) -> Result<()> {
+    app.client
+        .execute(
+            "const step = document.querySelector(`li.step[data-step='${arguments[0]}']`);\
+             step.parentElement.scrollTop = step.offsetTop - step.parentElement.offsetTop;",
+            vec![index.into()],
+        )
+        .await?;
+    Ok(())
+}
+
 /// The console after the demo's queries.
 async fn console(path: Option<PathBuf>) -> Result<()> {
     let path = path.unwrap_or_else(|| PathBuf::from("docs/screenshot.png"));
@@ -72,28 +101,15 @@ async fn console(path: Option<PathBuf>) -> Result<()> {
 /// The migration lab done: converted in place, the old job's summary
 /// refreshed incrementally, both proved equal.
 async fn migration(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1100).await?;
-    app.wait_ready().await?;
+    let app = page(1100).await?;
     lakelab_e2e::run_guided_lab(&app, "migration").await?;
-    app.client
-        .execute(
-            "const step = document.querySelector(\"li.step[data-step='1']\");\
-             step.parentElement.scrollTop = step.offsetTop - step.parentElement.offsetTop;\
-             window.scrollTo(0, 0);",
-            vec![],
-        )
-        .await?;
-    app.screenshot(path).await?;
-    println!("saved {}", path.display());
-    app.close().await
+    show_step(&app, 1).await?;
+    save(app, path, "").await
 }
 
 /// The corrupt-load lab, done: every step checked, the explorer on the bad version.
 async fn lab(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1100).await?;
-    app.wait_ready().await?;
+    let app = page(1100).await?;
     lakelab_e2e::run_guided_lab(&app, "corrupt-load").await?;
     app.click("tr.version-row:nth-last-child(16)").await?;
     app.wait_for(
@@ -109,24 +125,13 @@ async fn lab(path: &std::path::Path) -> Result<()> {
     )
     .await?;
     // Steps scrolled to the restore, the console showing the rejected load.
-    app.client
-        .execute(
-            "const step = document.querySelector(\"li.step[data-step='2']\");\
-             step.parentElement.scrollTop = step.offsetTop - step.parentElement.offsetTop;\
-             window.scrollTo(0, 0);",
-            vec![],
-        )
-        .await?;
-    app.screenshot(path).await?;
-    println!("saved {}", path.display());
-    app.close().await
+    show_step(&app, 2).await?;
+    save(app, path, "").await
 }
 
 /// Interview mode: an exercise solved with a hint, talked through, judged.
 async fn interview(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1100).await?;
-    app.wait_ready().await?;
+    let app = page(1100).await?;
     lakelab_e2e::open_exercise(&app, "restore-and-salvage").await?;
     app.click("#take-hint").await?;
     app.run_sql("RESTORE TABLE orders TO VERSION AS OF 14")
@@ -146,18 +151,13 @@ async fn interview(path: &std::path::Path) -> Result<()> {
         )
         .await?;
     let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("passed {passed}, {score}; saved {}", path.display());
-    app.close().await
+    save(app, path, &format!("passed {passed}, {score}; ")).await
 }
 
 /// A CDC exercise solved with the lab's controls inside it: the poison
 /// pill sent to the dead letters, then judged.
 async fn interview_cdc(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1250).await?;
-    app.wait_ready().await?;
+    let app = page(1250).await?;
     lakelab_e2e::open_exercise(&app, "cdc-poison-pill").await?;
     let batches = app
         .wait_for("the CDC lab", lakelab_e2e::STATEMENT, || async {
@@ -166,17 +166,12 @@ async fn interview_cdc(path: &std::path::Path) -> Result<()> {
         .await?;
     lakelab_e2e::cdc_command(&app, "#cdc-skip", batches).await?;
     let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("passed {passed}, {score}; saved {}", path.display());
-    app.close().await
+    save(app, path, &format!("passed {passed}, {score}; ")).await
 }
 
 /// A cost exercise: the configuration changed in the form, priced and judged.
 async fn interview_cost(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1000).await?;
-    app.wait_ready().await?;
+    let app = page(1000).await?;
     lakelab_e2e::open_exercise(&app, "cost-ten-minute-stream").await?;
     lakelab_e2e::submit_exercise(&app).await?;
     lakelab_e2e::choose(&app, "#exercise-card .compute", "serverless_jobs").await?;
@@ -190,63 +185,40 @@ async fn interview_cost(path: &std::path::Path) -> Result<()> {
         lakelab_e2e::choose(&app, &format!("#exercise-card {field}"), value).await?;
     }
     let (passed, score, _) = lakelab_e2e::submit_exercise(&app).await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("passed {passed}, {score}; saved {}", path.display());
-    app.close().await
+    save(app, path, &format!("passed {passed}, {score}; ")).await
 }
 
 /// The CDC lab after a crash, a poison event and the verification.
 async fn cdc(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1250).await?;
-    app.wait_ready().await?;
+    let app = page(1250).await?;
     let verification = lakelab_e2e::run_cdc_lab(&app).await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("{verification}\nsaved {}", path.display());
-    app.close().await
+    save(app, path, &format!("{verification}\n")).await
 }
 
 /// The late-events lab with the stream read, both paths reconciled and the
 /// accuracy measured.
 async fn late(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1500).await?;
-    app.wait_ready().await?;
+    let app = page(1500).await?;
     lakelab_e2e::run_late_lab(&app).await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("saved {}", path.display());
-    app.close().await
+    save(app, path, "").await
 }
 
 /// The slow-query lab with the ladder climbed and one rung's plan open.
 async fn query(path: &std::path::Path, size: usize) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1400).await?;
-    app.wait_ready().await?;
+    let app = page(1400).await?;
     lakelab_e2e::run_query_lab(&app, size).await?;
     app.click("#rung-zordered button.plan").await?;
     app.wait_for("the plan", lakelab_e2e::STATEMENT, || async {
         app.try_find("#query-plan").await
     })
     .await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("saved {}", path.display());
-    app.close().await
+    save(app, path, "").await
 }
 
 /// The cost lab priced from the CDC and slow-query labs' measurements.
 async fn cost(path: &std::path::Path) -> Result<()> {
-    let app = App::start().await?;
-    app.client.set_window_size(1440, 1700).await?;
-    app.wait_ready().await?;
+    let app = page(1700).await?;
     let options = lakelab_e2e::run_cost_lab(&app).await?;
     app.click("#cost-option-1").await?;
-    app.client.execute("window.scrollTo(0, 0);", vec![]).await?;
-    app.screenshot(path).await?;
-    println!("{options} options priced; saved {}", path.display());
-    app.close().await
+    save(app, path, &format!("{options} options priced; ")).await
 }
