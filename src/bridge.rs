@@ -96,6 +96,36 @@ enum Answer {
     Files(Vec<FileData>),
 }
 
+impl Answer {
+    fn zip(self) -> Result<Vec<u8>, Answer> {
+        match self {
+            Answer::Zip(zip) => Ok(zip),
+            other => Err(other),
+        }
+    }
+
+    fn files(self) -> Result<Vec<FileData>, Answer> {
+        match self {
+            Answer::Files(files) => Ok(files),
+            other => Err(other),
+        }
+    }
+
+    fn cdc(self) -> Result<Option<Box<CdcView>>, Answer> {
+        match self {
+            Answer::Cdc(view) => Ok(view),
+            other => Err(other),
+        }
+    }
+
+    fn late(self) -> Result<Option<Box<LateView>>, Answer> {
+        match self {
+            Answer::Late(view) => Ok(view),
+            other => Err(other),
+        }
+    }
+}
+
 /// What a background request does with its answer.
 type Callback = Box<dyn FnOnce(Answer)>;
 
@@ -387,13 +417,7 @@ impl EngineBridge {
         files: Vec<FileData>,
         done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
     ) {
-        let callback = answer_with(
-            |answer| match answer {
-                Answer::Zip(zip) => Ok(zip),
-                other => Err(other),
-            },
-            done,
-        );
+        let callback = answer_with(Answer::zip, done);
         self.send(|id| Request::Export { id, tables, files }, callback);
     }
 
@@ -403,13 +427,7 @@ impl EngineBridge {
         files: Vec<FileData>,
         done: impl FnOnce(Result<Vec<u8>, String>) + 'static,
     ) {
-        let callback = answer_with(
-            |answer| match answer {
-                Answer::Zip(zip) => Ok(zip),
-                other => Err(other),
-            },
-            done,
-        );
+        let callback = answer_with(Answer::zip, done);
         self.send(|id| Request::ExportLake { id, files }, callback);
     }
 
@@ -419,13 +437,7 @@ impl EngineBridge {
         zip: Vec<u8>,
         done: impl FnOnce(Result<Vec<FileData>, String>) + 'static,
     ) {
-        let callback = answer_with(
-            |answer| match answer {
-                Answer::Files(files) => Ok(files),
-                other => Err(other),
-            },
-            done,
-        );
+        let callback = answer_with(Answer::files, done);
         self.send(|id| Request::ImportLake { id, zip }, callback);
     }
 
@@ -436,13 +448,7 @@ impl EngineBridge {
         command: CdcCommand,
         done: impl FnOnce(Result<Option<Box<CdcView>>, String>) + 'static,
     ) {
-        let callback = answer_with(
-            |answer| match answer {
-                Answer::Cdc(view) => Ok(view),
-                other => Err(other),
-            },
-            done,
-        );
+        let callback = answer_with(Answer::cdc, done);
         self.send(|id| Request::Cdc { id, command }, callback);
     }
 
@@ -453,13 +459,7 @@ impl EngineBridge {
         command: LateCommand,
         done: impl FnOnce(Result<Option<Box<LateView>>, String>) + 'static,
     ) {
-        let callback = answer_with(
-            |answer| match answer {
-                Answer::Late(view) => Ok(view),
-                other => Err(other),
-            },
-            done,
-        );
+        let callback = answer_with(Answer::late, done);
         self.send(|id| Request::Late { id, command }, callback);
     }
 

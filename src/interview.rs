@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
 
+use lakelab_labs::cost::CostError;
 use lakelab_labs::cost::compare::NamedOption;
 use lakelab_labs::cost::default_comparison;
 use lakelab_labs::cost::prices::PriceTable;
@@ -245,19 +246,6 @@ fn ExerciseView(
                 started_ms.set(Some(now_ms()));
             }
         });
-        let ready = then.clone();
-        let started = move |answer: Result<(), String>| match answer {
-            Ok(_) => {
-                setup.set(Setup::Ready);
-                ready();
-            }
-            Err(e) => setup.set(Setup::Failed(e)),
-        };
-        let starting = |total| Setup::Running {
-            done: 0,
-            total,
-            label: "starting the lab".to_owned(),
-        };
         match exercise.with_value(|e| e.work.clone()) {
             Work::Sql { setup: sql, .. } => {
                 let n = sql.len();
@@ -269,24 +257,15 @@ fn ExerciseView(
                 run_setup(engine, Rc::new(statements), 0, setup, then);
             }
             Work::Cdc { start, .. } => {
-                setup.set(starting(start.len()));
-                send_all(
-                    start.into(),
-                    cdc_sender(engine),
-                    Box::new(move |a| started(a.map(drop))),
-                );
+                start_lab(start, cdc_sender(engine), setup, "starting the lab", then)
             }
             Work::Late { start, .. } => {
-                setup.set(starting(start.len()));
-                send_all(
-                    start.into(),
-                    late_sender(engine),
-                    Box::new(move |a| started(a.map(drop))),
-                );
+                start_lab(start, late_sender(engine), setup, "starting the lab", then)
             }
             Work::Cost { start, .. } => {
                 card.set(CardFields::from_option(&start));
-                started(Ok(()));
+                setup.set(Setup::Ready);
+                then();
             }
         }
     };
@@ -359,7 +338,11 @@ fn ExerciseView(
                 move || {
                     let findings = match card.with_untracked(configured) {
                         Ok(option) => judge(&option),
-                        Err(e) => vec![Finding::new("the configuration is valid", false, e)],
+                        Err(e) => vec![Finding::new(
+                            "the configuration is valid",
+                            false,
+                            field_error(&e),
+                        )],
                     };
                     finish(Verdict { findings });
                 },
@@ -379,15 +362,10 @@ fn ExerciseView(
             hints: hints.get_untracked(),
             talk: talk.get_untracked(),
             verdict: judged.get_untracked().map(|j| {
-                let findings = j.verdict.findings.iter().map(|f| {
-                    format!(
-                        "{} {}: {}",
-                        if f.passed { "✓" } else { "✗" },
-                        f.what,
-                        f.detail
-                    )
-                });
-                (j.score, findings.collect())
+                (
+                    j.score,
+                    j.verdict.findings.iter().map(Finding::to_string).collect(),
+                )
             }),
             late,
             card: exercise
@@ -446,26 +424,19 @@ fn ExerciseView(
             findings,
         )));
         match s.late {
-            Some((config, batches)) => {
-                setup.set(Setup::Running {
-                    done: 0,
-                    total: 2,
-                    label: "replaying the late-events run".to_owned(),
-                });
-                // Starting runs the first batch.
-                let replay = LateCommand::Step {
-                    batches: batches.saturating_sub(1),
-                };
-                let commands = VecDeque::from([LateCommand::Start(config), replay]);
-                send_all(
-                    commands,
-                    late_sender(engine),
-                    Box::new(move |answer| match answer {
-                        Ok(_) => setup.set(Setup::Ready),
-                        Err(e) => setup.set(Setup::Failed(e)),
-                    }),
-                );
-            }
+            // Starting runs the first batch.
+            Some((config, batches)) => start_lab(
+                vec![
+                    LateCommand::Start(config),
+                    LateCommand::Step {
+                        batches: batches.saturating_sub(1),
+                    },
+                ],
+                late_sender(engine),
+                setup,
+                "replaying the late-events run",
+                Rc::new(|| {}),
+            ),
             None => setup.set(Setup::Ready),
         }
     }
@@ -594,6 +565,29 @@ fn VerdictView(judged: Judged, exercise: StoredValue<Exercise>) -> impl IntoView
     }
 }
 
+/// Sends a lab's start `commands`, `setup` showing it, then `ready`.
+fn start_lab<C: 'static, A: 'static>(
+    commands: Vec<C>,
+    send: Sender<C, A>,
+    setup: RwSignal<Setup>,
+    label: &str,
+    ready: Rc<dyn Fn()>,
+) {
+    setup.set(Setup::Running {
+        done: 0,
+        total: commands.len(),
+        label: label.to_owned(),
+    });
+    let done: Reply<A> = Box::new(move |answer| match answer {
+        Ok(_) => {
+            setup.set(Setup::Ready);
+            ready();
+        }
+        Err(e) => setup.set(Setup::Failed(e)),
+    });
+    send_all(commands.into(), send, done);
+}
+
 /// An answer to a lab command, or why there is none.
 type Reply<A> = Box<dyn FnOnce(Result<A, String>)>;
 type Sender<C, A> = Rc<dyn Fn(C, Reply<A>)>;
@@ -634,10 +628,12 @@ fn not_judged(why: String) -> Verdict {
 
 /// The configuration the form describes, on the cost lab's default
 /// measurements (the exercise's numbers do not depend on this browser's).
-fn configured(fields: &CardFields) -> Result<NamedOption, String> {
-    fields
-        .to_option(&default_comparison().options)
-        .map_err(|e| format!("{}: {}", e.field, e.message))
+fn configured(fields: &CardFields) -> Result<NamedOption, CostError> {
+    fields.to_option(&default_comparison().options)
+}
+
+fn field_error(e: &CostError) -> String {
+    format!("{}: {}", e.field, e.message)
 }
 
 /// A cost exercise's workspace: the cost lab's configuration form and what
@@ -655,13 +651,13 @@ fn CostWorkspace(card: RwSignal<CardFields>) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
+    let option = Memo::new(move |_| card.with(configured));
+    let error = Signal::derive(move || option.get().err());
     let priced = Memo::new(move |_| {
-        card.with(configured)
-            .and_then(|option| interview::price_configuration(&option))
-    });
-    let error = Signal::derive(move || {
-        card.with(|f| f.to_option(&default_comparison().options))
-            .err()
+        option.with(|o| match o {
+            Ok(option) => interview::price_configuration(option),
+            Err(e) => Err(field_error(e)),
+        })
     });
     view! {
         <div class="cost exercise-cost">

@@ -91,7 +91,8 @@ async fn judge_lab(
     let store: Rc<dyn Store> = Rc::new(LocalStore::new(lake).map_err(|e| e.to_string())?);
     let failed = |e: lakelab_stream::StreamError| e.to_string();
     match work {
-        Work::Sql { .. } => Ok(Vec::new()),
+        // Judged on the lake by its probes, never here: no findings would pass.
+        Work::Sql { .. } => Err("a SQL exercise is judged on the lake, not by a lab".into()),
         Work::Cost { start, judge } => {
             let option =
                 parse(solution, "a configuration")?.unwrap_or_else(|| start.as_ref().clone());
@@ -171,9 +172,8 @@ async fn judge(engine: &Engine, exercise: &Exercise) -> Result<(), String> {
 
 /// Prints each finding; fails unless all passed.
 fn report(verdict: Verdict) -> Result<(), String> {
-    for f in &verdict.findings {
-        let mark = if f.passed { "✓" } else { "✗" };
-        println!("{mark} {}: {}", f.what, f.detail);
+    for finding in &verdict.findings {
+        println!("{finding}");
     }
     let failed = verdict.findings.iter().filter(|f| !f.passed).count();
     if failed == 0 {

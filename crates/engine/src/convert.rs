@@ -16,7 +16,7 @@ use lakelab_delta::paths::{parse_partition_segment, to_log_path};
 use lakelab_delta::stats::file_stats;
 use lakelab_delta::{Action, Add, Commit, Table, TableSpec, now_ms};
 use parquet::arrow::parquet_to_arrow_schema;
-use parquet::file::metadata::ParquetMetaDataReader;
+use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
 use serde_json::json;
 
 use crate::delta_sql::CreateTable;
@@ -40,9 +40,39 @@ fn invalid(message: impl Into<String>) -> EngineError {
 
 /// A data file found in a Parquet table's folder.
 struct Found {
+    path: String,
     relative: String,
+    size: u64,
     partition_values: Vec<(String, Option<String>)>,
-    bytes: Bytes,
+}
+
+/// A Parquet file's footer, read with two range requests (its last 8
+/// bytes, then the metadata they point at): converting reads no data.
+async fn read_footer(
+    store: &dyn lakelab_store::Store,
+    path: &str,
+    size: u64,
+) -> std::result::Result<ParquetMetaData, String> {
+    const TAIL: u64 = 8;
+    if size < TAIL {
+        return Err("shorter than a Parquet footer".into());
+    }
+    let tail = store
+        .get_range(path, size - TAIL..size)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tail: [u8; TAIL as usize] = tail[..].try_into().map_err(|_| "no footer".to_owned())?;
+    let length = FooterTail::try_new(&tail)
+        .map_err(|e| e.to_string())?
+        .metadata_length() as u64;
+    let start = (size - TAIL)
+        .checked_sub(length)
+        .ok_or("its footer claims more bytes than the file has")?;
+    let metadata = store
+        .get_range(path, start..size - TAIL)
+        .await
+        .map_err(|e| e.to_string())?;
+    ParquetMetaDataReader::decode_metadata(&metadata).map_err(|e| e.to_string())
 }
 
 impl Engine {
@@ -128,11 +158,11 @@ impl Engine {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let bytes = table.store().get(&meta.path).await?;
             found.push(Found {
+                path: meta.path.clone(),
                 relative,
+                size: meta.size,
                 partition_values,
-                bytes,
             });
         }
         let Some(first) = found.first() else {
@@ -187,33 +217,33 @@ impl Engine {
             .map(|f| f.name().clone())
             .collect();
 
+        let first_file = first.relative.clone();
         let mut file_schema: Option<SchemaRef> = None;
         let mut adds = Vec::with_capacity(found.len());
         let mut rows = 0i64;
         let now = now_ms();
         for f in found {
-            let unreadable = |e: parquet::errors::ParquetError| {
+            let unreadable = |e: String| {
                 invalid(format!(
                     "'{}' is not a readable Parquet file ({e}); nothing was converted",
                     f.relative
                 ))
             };
-            let footer = ParquetMetaDataReader::new()
-                .parse_and_finish(&f.bytes)
+            let footer = read_footer(table.store(), &f.path, f.size)
+                .await
                 .map_err(unreadable)?;
             let meta = footer.file_metadata();
             let schema = Arc::new(
                 parquet_to_arrow_schema(meta.schema_descr(), meta.key_value_metadata())
-                    .map_err(unreadable)?,
+                    .map_err(|e| unreadable(e.to_string()))?,
             );
             match &file_schema {
                 None => file_schema = Some(schema.clone()),
                 Some(s) if s.fields() == schema.fields() => {}
                 Some(_) => {
                     return Err(invalid(format!(
-                        "'{}' has other columns than '{}'; nothing was converted",
-                        f.relative,
-                        first_relative(&adds)
+                        "'{}' has other columns than '{first_file}'; nothing was converted",
+                        f.relative
                     )));
                 }
             }
@@ -225,7 +255,7 @@ impl Engine {
                     .cloned()
                     .zip(f.partition_values.into_iter().map(|(_, v)| v))
                     .collect(),
-                size: f.bytes.len() as i64,
+                size: f.size as i64,
                 modification_time: now,
                 data_change: true,
                 stats: if statistics {
@@ -273,11 +303,4 @@ impl Engine {
             outcome.version
         )))
     }
-}
-
-/// The first file already added, for an error message.
-fn first_relative(adds: &[Add]) -> String {
-    adds.first()
-        .map(|a| lakelab_delta::paths::from_log_path(&a.path))
-        .unwrap_or_default()
 }

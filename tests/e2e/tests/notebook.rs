@@ -24,6 +24,11 @@ async fn the_cdc_lab_exports_as_a_notebook_with_its_tables() -> Result<()> {
 
     // The page shows the code before it is exported.
     app.click(".cdc .notebook-preview summary").await?;
+    // Rendered once the toggle event has opened it.
+    app.wait_for("the notebook shown", STATEMENT, || async {
+        app.try_find(".cdc .notebook-preview pre").await
+    })
+    .await?;
     let shown = app.text(".cdc .notebook-preview pre").await?;
     assert!(shown.contains(".trigger(availableNow=True)"), "{shown}");
 

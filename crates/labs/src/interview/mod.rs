@@ -236,6 +236,14 @@ pub struct Finding {
     pub detail: String,
 }
 
+/// `✓ what: detail`, or `✗ …` when it failed.
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mark = if self.passed { "✓" } else { "✗" };
+        write!(f, "{mark} {}: {}", self.what, self.detail)
+    }
+}
+
 impl Finding {
     pub fn new(what: impl Into<String>, passed: bool, detail: impl Into<String>) -> Self {
         Finding {
