@@ -301,7 +301,8 @@ pub async fn write_files(
         let footer = ParquetMetaDataReader::new()
             .with_page_index_policy(PageIndexPolicy::Optional)
             .parse_and_finish(&bytes)?;
-        store.put(&path, bytes).await?;
+        // Unreferenced until the commit: no atomic replace needed.
+        store.put_new(&path, bytes).await?;
         let add = Add {
             path: to_log_path(&relative),
             partition_values: partition_columns.iter().cloned().zip(p.values).collect(),

@@ -86,6 +86,11 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner.put(path, data).await
     }
 
+    async fn put_new(&self, path: &str, data: Bytes) -> Result<()> {
+        self.check("put_new", path)?;
+        self.inner.put_new(path, data).await
+    }
+
     async fn put_if_absent(&self, path: &str, data: Bytes) -> Result<()> {
         self.check("put_if_absent", path)?;
         self.inner.put_if_absent(path, data).await

@@ -57,6 +57,15 @@ pub trait Store {
     /// the new, never a part of it.
     async fn put(&self, path: &str, data: Bytes) -> Result<()>;
 
+    /// Writes a file under a fresh name that nobody else writes and no reader
+    /// looks for until the caller publishes it (a data file, before the log
+    /// commit that adds it). It need not be atomic: a crash may leave part of
+    /// it, which nothing references. Stores where atomicity costs extra
+    /// round trips (OPFS) skip them here.
+    async fn put_new(&self, path: &str, data: Bytes) -> Result<()> {
+        self.put(path, data).await
+    }
+
     /// Creates a file only if none exists at `path`, atomically even across
     /// browser tabs; otherwise fails with [`Error::AlreadyExists`] and leaves
     /// the existing file untouched. This is what a log commit is built on.
@@ -104,6 +113,9 @@ impl<T: Store + ?Sized> Store for std::rc::Rc<T> {
     }
     async fn put(&self, path: &str, data: Bytes) -> Result<()> {
         (**self).put(path, data).await
+    }
+    async fn put_new(&self, path: &str, data: Bytes) -> Result<()> {
+        (**self).put_new(path, data).await
     }
     async fn put_if_absent(&self, path: &str, data: Bytes) -> Result<()> {
         (**self).put_if_absent(path, data).await

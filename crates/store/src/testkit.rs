@@ -16,6 +16,7 @@ use crate::{Error, Store};
 /// Runs every check of the suite.
 pub async fn run_all(store: &dyn Store) {
     round_trip(store).await;
+    put_new_writes_a_fresh_file(store).await;
     put_if_absent_keeps_the_first(store).await;
     list_is_sorted_and_filtered(store).await;
     delete_removes(store).await;
@@ -62,6 +63,35 @@ pub async fn round_trip(store: &dyn Store) {
     assert_eq!(store.get("kit/rt/bin").await.unwrap(), binary);
     store.put("kit/rt/empty", Bytes::new()).await.unwrap();
     assert_eq!(store.get("kit/rt/empty").await.unwrap().len(), 0);
+}
+
+pub async fn put_new_writes_a_fresh_file(store: &dyn Store) {
+    clear(store, "kit/new/").await;
+    let data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    store
+        .put_new("kit/new/deep/part-0.parquet", Bytes::from(data.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("kit/new/deep/part-0.parquet").await.unwrap(),
+        data
+    );
+    store.put_new("kit/new/empty", Bytes::new()).await.unwrap();
+    let listed: Vec<(String, u64)> = store
+        .list("kit/new/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.path, m.size))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("kit/new/deep/part-0.parquet".to_owned(), 70_000),
+            ("kit/new/empty".to_owned(), 0)
+        ],
+        "the new files and nothing else (no temporary file left)"
+    );
 }
 
 pub async fn put_if_absent_keeps_the_first(store: &dyn Store) {

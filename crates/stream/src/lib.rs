@@ -15,6 +15,7 @@ pub mod mysql;
 pub mod notebook;
 pub mod parse;
 pub mod pipeline;
+pub mod row;
 pub mod silver;
 pub mod sim;
 pub mod values;

@@ -3,7 +3,9 @@
 //! a bad record, reported with the reason.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::row::Row;
 
 /// What a change does to its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +39,7 @@ pub struct RowChange {
     /// Binlog order: (file number, position, row) packed into one integer.
     pub seq: i64,
     /// The row after the change (before it, for a delete).
-    pub row: Map<String, Value>,
+    pub row: Row,
     /// `ordered_at` of the row before the change, if it had one (Gold
     /// refreshes the day a change leaves as well as the day it enters).
     pub before_day: Option<String>,
@@ -80,12 +82,13 @@ pub fn parse_record(
         Ok(envelope) if envelope.op.is_some() => from_envelope(envelope, value, &table)?,
         // The unwrap transform's flat rows, or something malformed.
         typed => {
-            let value: Value =
-                serde_json::from_str(value).map_err(|e| format!("the value is not JSON: {e}"))?;
-            let Value::Object(mut object) = value else {
-                return Err("the value is not a JSON object".into());
+            let Ok(mut object) = serde_json::from_str::<Row>(value) else {
+                return Err(match serde_json::from_str::<Value>(value) {
+                    Err(e) => format!("the value is not JSON: {e}"),
+                    Ok(_) => "the value is not a JSON object".into(),
+                });
             };
-            if !object.contains_key("__op") {
+            if !object.contains("__op") {
                 return Err(match typed {
                     Err(e) => format!("the value is not a Debezium event: {e}"),
                     Ok(_) => "no op".into(),
@@ -109,12 +112,13 @@ pub fn parse_record(
 
 fn parse_key(key: Option<&str>) -> Result<(String, i64), String> {
     let key = key.ok_or("the record has no key")?;
-    let parsed: Map<String, Value> =
+    let parsed: Row =
         serde_json::from_str(key).map_err(|e| format!("the key is not a JSON object: {e}"))?;
-    match parsed.iter().next() {
-        Some((column, value)) if parsed.len() == 1 => value
+    let mut columns = parsed.iter();
+    match (columns.next(), columns.next()) {
+        (Some((column, value)), None) => value
             .as_i64()
-            .map(|k| (column.clone(), k))
+            .map(|k| (column.to_owned(), k))
             .ok_or_else(|| format!("key {key} is not an integer primary key")),
         _ => Err(format!("key {key} is not a single-column primary key")),
     }
@@ -127,7 +131,7 @@ fn parse_key(key: Option<&str>) -> Result<(String, i64), String> {
 struct Envelope {
     op: Option<String>,
     before: Option<BeforeDay>,
-    after: Option<Map<String, Value>>,
+    after: Option<Row>,
     source: Option<Source>,
 }
 
@@ -139,7 +143,7 @@ struct BeforeDay {
 /// A delete's envelope: the row it removed.
 #[derive(Deserialize)]
 struct Deleted {
-    before: Option<Map<String, Value>>,
+    before: Option<Row>,
 }
 
 #[derive(Deserialize)]
@@ -206,7 +210,7 @@ fn from_envelope(envelope: Envelope, value: &str, table: &str) -> Result<RowChan
 /// `ExtractNewRecordState` with `delete.handling.mode=rewrite` and
 /// `add.fields=op,file,pos,row`: the row plus `__op`, `__deleted`, `__file`,
 /// `__pos`, `__row`.
-fn unwrapped(object: &mut Map<String, Value>) -> Result<RowChange, String> {
+fn unwrapped(object: &mut Row) -> Result<RowChange, String> {
     let op = match object.remove("__op").as_ref().and_then(Value::as_str) {
         Some("c" | "r") => Op::Upsert,
         Some("u") => Op::Update,
@@ -249,7 +253,7 @@ fn unwrapped(object: &mut Map<String, Value>) -> Result<RowChange, String> {
 }
 
 /// The day (`YYYY-MM-DD`) of a row's `ordered_at`, if it has one.
-pub fn day_of(row: &Map<String, Value>) -> Option<String> {
+pub fn day_of(row: &Row) -> Option<String> {
     day_in(row.get("ordered_at")?)
 }
 
@@ -283,7 +287,10 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        assert_eq!((c.op, c.key, c.row["q"].as_i64()), (Op::Update, 1, Some(2)));
+        assert_eq!(
+            (c.op, c.key, c.row.get("q").and_then(Value::as_i64)),
+            (Op::Update, 1, Some(2))
+        );
         assert_eq!(c.seq, binlog_seq(2, 400, 1));
         let d = parse(&event("d", r#"{"order_id":1}"#, "null"))
             .unwrap()
@@ -333,7 +340,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(c.op, Op::Delete);
-        assert!(!c.row.contains_key("__pos"));
+        assert!(!c.row.contains("__pos"));
         assert_eq!(c.seq, binlog_seq(1, 9, 0));
     }
 

@@ -99,7 +99,7 @@ pub fn check(
                 ),
             ));
         }
-        for (name, value) in &c.row {
+        for (name, value) in c.row.iter() {
             let kind = match Kind::of_json(value) {
                 None => continue,
                 Some(Ok(kind)) => kind,
@@ -125,7 +125,7 @@ pub fn check(
                         ),
                     ));
                 }
-                None if is_identifier(name) => columns.push((name.clone(), kind)),
+                None if is_identifier(name) => columns.push((name.to_owned(), kind)),
                 None => {
                     return Err(bad(
                         c,

@@ -89,6 +89,13 @@ impl Store for Timed {
         out
     }
 
+    async fn put_new(&self, path: &str, data: Bytes) -> Result<()> {
+        let started = Instant::now();
+        let out = self.inner.put_new(path, data).await;
+        self.record("put_new", path, started);
+        out
+    }
+
     async fn put_if_absent(&self, path: &str, data: Bytes) -> Result<()> {
         let started = Instant::now();
         let out = self.inner.put_if_absent(path, data).await;
