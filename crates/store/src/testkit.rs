@@ -31,6 +31,17 @@ async fn clear(store: &dyn Store, prefix: &str) {
     }
 }
 
+/// The paths and sizes `list` reports under `prefix`.
+async fn listed(store: &dyn Store, prefix: &str) -> Vec<(String, u64)> {
+    store
+        .list(prefix)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.path, m.size))
+        .collect()
+}
+
 pub async fn round_trip(store: &dyn Store) {
     clear(store, "kit/rt/").await;
     let path = "kit/rt/a/b.bin";
@@ -77,15 +88,8 @@ pub async fn put_new_writes_a_fresh_file(store: &dyn Store) {
         data
     );
     store.put_new("kit/new/empty", Bytes::new()).await.unwrap();
-    let listed: Vec<(String, u64)> = store
-        .list("kit/new/")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| (m.path, m.size))
-        .collect();
     assert_eq!(
-        listed,
+        listed(store, "kit/new/").await,
         vec![
             ("kit/new/deep/part-0.parquet".to_owned(), 70_000),
             ("kit/new/empty".to_owned(), 0)
@@ -124,13 +128,7 @@ pub async fn list_is_sorted_and_filtered(store: &dyn Store) {
             .await
             .unwrap();
     }
-    let listed: Vec<(String, u64)> = store
-        .list("kit/ls/")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| (m.path, m.size))
-        .collect();
+    let listed = listed(store, "kit/ls/").await;
     let expected: Vec<(String, u64)> = ["kit/ls/a", "kit/ls/b/1", "kit/ls/b/2", "kit/ls/c/d/e"]
         .iter()
         .map(|p| (p.to_string(), p.len() as u64))
