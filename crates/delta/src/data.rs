@@ -271,6 +271,8 @@ pub async fn write_files(
     }
     let mut written = Vec::with_capacity(pending.len());
     for p in pending {
+        // Encoding is long compute: let the browser run what waits first.
+        lakelab_store::cooperate::yield_if_due().await;
         let dir: Vec<String> = partition_columns
             .iter()
             .zip(&p.values)

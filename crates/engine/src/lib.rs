@@ -14,6 +14,7 @@ mod catalog;
 mod chunked_write;
 mod clustering;
 mod convert;
+mod cooperative;
 mod delta_sql;
 mod describe;
 mod dml;
@@ -43,7 +44,7 @@ use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::config::Dialect;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{DdlStatement, DmlStatement, LogicalPlan, WriteOp};
-use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement;
@@ -522,12 +523,10 @@ impl Engine {
         &self,
         plan: LogicalPlan,
     ) -> Result<Vec<SendableRecordBatchStream>> {
-        Ok(self
-            .ctx
-            .execute_logical_plan(plan)
-            .await?
-            .execute_stream_partitioned()
-            .await?)
+        let frame = self.ctx.execute_logical_plan(plan).await?;
+        let task = Arc::new(frame.task_ctx());
+        let plan = cooperative::with_pauses(frame.create_physical_plan().await?)?;
+        Ok(execute_stream_partitioned(plan, task)?)
     }
 
     /// The logical plan of a query, with the time-travel views it reads

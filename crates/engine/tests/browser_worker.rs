@@ -3,11 +3,14 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use lakelab_engine::Engine;
-use lakelab_store::{Error as StoreError, FaultyStore, OpfsStore, Store};
+use lakelab_store::{Error as StoreError, FaultyStore, MemoryStore, OpfsStore, Store};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -18,6 +21,32 @@ async fn fresh_store(folder: &str) -> Rc<OpfsStore> {
         store.delete(&meta.path).await.unwrap();
     }
     Rc::new(store)
+}
+
+#[wasm_bindgen_test]
+async fn a_long_query_lets_the_browser_run_waiting_tasks() {
+    // In memory, nothing the query awaits is ever pending: only its own
+    // pauses can let the timer run before it ends.
+    let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
+    let ran = Rc::new(Cell::new(false));
+    let set = ran.clone();
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            Closure::once_into_js(move || set.set(true)).unchecked_ref(),
+            0,
+        )
+        .unwrap();
+    let out = engine
+        .execute(
+            "SELECT sum(value) AS total FROM generate_series(1, 2000000)",
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(ran.get(), "the timer ran while the query computed");
+    let text = pretty_format_batches(&out.batches).unwrap().to_string();
+    assert_eq!(text.lines().nth(3), Some("| 2000001000000 |"), "{text}");
 }
 
 #[wasm_bindgen_test]

@@ -50,8 +50,10 @@ pub fn dead_letters_create_sql() -> String {
 const VIEW: &str = "__cdc_microbatch";
 /// Engines merging Silver tables side by side (see `Pipeline::others`). In
 /// Chromium on OPFS two took the CDC bench's 5 s case from 24.4 s to 19.5 s;
-/// three were no faster (19.7 s): the browser's file writes saturate.
-const SILVER_WRITERS: usize = 2;
+/// three were no faster (19.7 s) while a MERGE computed without a pause.
+/// With pauses (`lakelab_store::cooperate`), four: 26.9 s → 23.7 s; six
+/// were no faster (24.0 s).
+const SILVER_WRITERS: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct PipelineOptions {
@@ -99,11 +101,13 @@ struct Input {
 impl Pipeline {
     /// Starts (or restarts) the query from its checkpoint.
     pub async fn start(store: Rc<dyn Store>, options: PipelineOptions) -> Result<Self> {
-        let engine = Engine::open_at(store.clone(), &options.root).await?;
-        let mut others = Vec::new();
-        for _ in 1..SILVER_WRITERS {
-            others.push(Engine::open_at(store.clone(), &options.root).await?);
-        }
+        // Side by side: each reads every table's log, and one's reads
+        // overlap another's parsing.
+        let mut others = futures::future::try_join_all(
+            (0..SILVER_WRITERS).map(|_| Engine::open_at(store.clone(), &options.root)),
+        )
+        .await?;
+        let engine = others.remove(0);
         let checkpoint = Checkpoint::new(store, &checkpoint_dir(&options.root));
         let recovered = checkpoint.recover(&new_query_id()).await?;
         run(&engine, &bronze_create_sql()).await?;
