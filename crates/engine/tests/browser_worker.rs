@@ -3,14 +3,11 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use lakelab_engine::Engine;
 use lakelab_store::{Error as StoreError, FaultyStore, MemoryStore, OpfsStore, Store};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -28,15 +25,7 @@ async fn a_long_query_lets_the_browser_run_waiting_tasks() {
     // In memory, nothing the query awaits is ever pending: only its own
     // pauses can let the timer run before it ends.
     let engine = Engine::open(Rc::new(MemoryStore::new())).await.unwrap();
-    let ran = Rc::new(Cell::new(false));
-    let set = ran.clone();
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    scope
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            Closure::once_into_js(move || set.set(true)).unchecked_ref(),
-            0,
-        )
-        .unwrap();
+    let ran = lakelab_store::testkit::timer_flag();
     let out = engine
         .execute(
             "SELECT sum(value) AS total FROM generate_series(1, 2000000)",

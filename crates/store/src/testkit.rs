@@ -240,3 +240,18 @@ impl Future for YieldNow {
         Poll::Pending
     }
 }
+
+/// A flag a zero-delay timer sets once the worker's thread lets it run: what
+/// the pause tests watch (`cooperate`).
+#[cfg(target_arch = "wasm32")]
+pub fn timer_flag() -> std::rc::Rc<std::cell::Cell<bool>> {
+    use wasm_bindgen::JsCast;
+    let flag = std::rc::Rc::new(std::cell::Cell::new(false));
+    let set = flag.clone();
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move || set.set(true));
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope
+        .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0)
+        .unwrap();
+    flag
+}

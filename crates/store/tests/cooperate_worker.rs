@@ -2,12 +2,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use lakelab_store::cooperate::pause_if_due;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
+use lakelab_store::testkit::timer_flag;
 use wasm_bindgen_test::*;
 use web_time::{Duration, Instant};
 
@@ -19,18 +15,6 @@ fn compute_for(ms: u64) {
     while start.elapsed() < Duration::from_millis(ms) {
         std::hint::black_box(0);
     }
-}
-
-/// A flag a zero-delay timer sets, once the thread lets it run.
-fn timer_flag() -> Rc<Cell<bool>> {
-    let flag = Rc::new(Cell::new(false));
-    let set = flag.clone();
-    let callback = Closure::once_into_js(move || set.set(true));
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    scope
-        .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0)
-        .unwrap();
-    flag
 }
 
 #[wasm_bindgen_test]
