@@ -11,8 +11,11 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::kernels::zip::zip;
 use datafusion::arrow::compute::{and, filter_record_batch, is_null, not, nullif};
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt32Type, UInt64Type};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Int64Type, Schema, SchemaRef, UInt32Type, UInt64Type,
+};
 use datafusion::catalog::MemTable;
+use datafusion::datasource::TableProvider;
 use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, Delete, FromTable, Ident, TableFactor, TableWithJoins, Update,
 };
@@ -108,6 +111,39 @@ impl Engine {
         let mut temporary = TemporaryTables::new(&self.ctx);
         temporary.register(TARGET, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
         Ok(temporary)
+    }
+
+    /// The rows of a view made by `register_batches`, if `source` names one
+    /// as it is: a CDC batch's MERGE then plans one query, not two.
+    async fn view_rows(
+        &self,
+        source: &TableFactor,
+    ) -> Result<Option<(SchemaRef, Vec<RecordBatch>)>> {
+        let TableFactor::Table {
+            name,
+            args: None,
+            version: None,
+            sample: None,
+            ..
+        } = source
+        else {
+            return Ok(None);
+        };
+        let name = object_table_name(name)?;
+        if self.catalog.contains(&name) {
+            return Ok(None);
+        }
+        let Ok(provider) = self.ctx.table_provider(name.as_str()).await else {
+            return Ok(None);
+        };
+        let Some(view) = provider.downcast_ref::<MemTable>() else {
+            return Ok(None);
+        };
+        let mut rows = Vec::new();
+        for partition in &view.batches {
+            rows.extend(partition.read().await.iter().cloned());
+        }
+        Ok(Some((view.schema(), rows)))
     }
 
     /// The copy-on-write core of DELETE and UPDATE: finds the files holding a
@@ -406,8 +442,10 @@ impl Engine {
         let provider = self.catalog.provider(&table, &snapshot, &name).await?;
         let mut temporary = self.register_target(&provider)?;
         // The source runs once, before anything changes (it may read the target).
-        let (source_schema, source_batches) =
-            self.query(&format!("SELECT * FROM {source_sql}")).await?;
+        let (source_schema, source_batches) = match self.view_rows(&merge.source).await? {
+            Some(rows) => rows,
+            None => self.query(&format!("SELECT * FROM {source_sql}")).await?,
+        };
         let source_rows: i64 = source_batches.iter().map(|b| b.num_rows() as i64).sum();
         temporary.register(
             SOURCE,

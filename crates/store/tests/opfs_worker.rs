@@ -32,3 +32,32 @@ async fn opfs_data_outlives_the_store_handle() {
         "stores in different folders do not see each other"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_store_sees_what_another_store_adds_to_its_folders() {
+    // Two tabs of one origin, each with its own store on the same folder.
+    let ours = OpfsStore::open("lakelab-tests/shared").await.unwrap();
+    let theirs = OpfsStore::open("lakelab-tests/shared").await.unwrap();
+    for meta in ours.list("t/").await.unwrap() {
+        ours.delete(&meta.path).await.unwrap();
+    }
+    assert!(ours.list("t/later/").await.unwrap().is_empty());
+    ours.put("t/first", Bytes::from_static(b"1")).await.unwrap();
+    theirs
+        .put("t/later/second", Bytes::from_static(b"2"))
+        .await
+        .unwrap();
+    theirs
+        .put("t/third", Bytes::from_static(b"3"))
+        .await
+        .unwrap();
+    let paths: Vec<String> = ours
+        .list("t/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.path)
+        .collect();
+    assert_eq!(paths, ["t/first", "t/later/second", "t/third"]);
+    assert_eq!(ours.get("t/later/second").await.unwrap(), &b"2"[..]);
+}
