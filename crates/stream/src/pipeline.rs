@@ -23,7 +23,7 @@ use crate::checkpoint::{Checkpoint, checkpoint_dir};
 use crate::error::{CrashPoint, Result, StreamError};
 use crate::gold;
 use crate::kafka::{Broker, Record};
-use crate::parse::{RowChange, day_of, parse_record};
+use crate::parse::{day_of, parse_record, topic_table};
 use crate::silver::{self, TablePlan};
 use crate::values::iso_time;
 
@@ -93,9 +93,10 @@ pub struct Pipeline {
 
 /// A micro-batch's input after reading: every record, and what parsed.
 struct Input {
-    records: Vec<(String, u32, Record)>,
+    /// Each record with its topic and partition.
+    records: Vec<(Rc<str>, u32, Record)>,
     plans: Vec<TablePlan>,
-    dead: Vec<(String, u32, Record, String)>,
+    dead: Vec<(Rc<str>, u32, Record, String)>,
 }
 
 impl Pipeline {
@@ -311,8 +312,14 @@ impl Pipeline {
     /// applied fails the batch before anything is written (or goes to the
     /// dead letters, if chosen).
     async fn read(&self, broker: &Broker, start: &Offsets, end: &Offsets) -> Result<Input> {
-        let mut records = Vec::new();
+        let mut input = Input {
+            records: Vec::new(),
+            plans: Vec::new(),
+            dead: Vec::new(),
+        };
         for (topic, partitions) in end {
+            let name: Rc<str> = Rc::from(topic.as_str());
+            let first = input.records.len();
             for (p, &until) in partitions {
                 let from = start
                     .get(topic)
@@ -320,29 +327,47 @@ impl Pipeline {
                     .copied()
                     .unwrap_or(0);
                 let partition: u32 = p.parse().unwrap_or(0);
-                for r in broker.fetch(topic, partition, from, until)? {
-                    records.push((topic.clone(), partition, r));
-                }
+                let fetched = broker.fetch(topic, partition, from, until)?;
+                input
+                    .records
+                    .extend(fetched.into_iter().map(|r| (name.clone(), partition, r)));
             }
-        }
-        let mut changes: BTreeMap<String, Vec<RowChange>> = BTreeMap::new();
-        let mut dead = Vec::new();
-        for (topic, partition, r) in &records {
-            match parse_record(
+            self.read_topic(
                 topic,
+                &input.records[first..],
+                &mut input.plans,
+                &mut input.dead,
+            )?;
+        }
+        Ok(input)
+    }
+
+    /// Parses one topic's records into its table's plan.
+    fn read_topic(
+        &self,
+        topic: &str,
+        records: &[(Rc<str>, u32, Record)],
+        plans: &mut Vec<TablePlan>,
+        dead: &mut Vec<(Rc<str>, u32, Record, String)>,
+    ) -> Result<()> {
+        let table = topic_table(topic);
+        let mut changes = Vec::with_capacity(records.len());
+        for (name, partition, r) in records {
+            match parse_record(
+                table,
                 *partition,
                 r.offset,
                 r.key.as_deref(),
                 r.value.as_deref(),
             ) {
-                Ok(Some(change)) => changes.entry(topic.clone()).or_default().push(change),
+                Ok(Some(change)) => changes.push(change),
                 Ok(None) => {}
                 Err(reason) if self.skip_bad_records => {
-                    dead.push((topic.clone(), *partition, r.clone(), reason));
+                    dead.push((name.clone(), *partition, r.clone(), reason));
                 }
                 Err(reason) => {
                     return Err(StreamError::BadRecord {
-                        topic: topic.clone(),
+                        topic: topic.to_owned(),
                         partition: *partition,
                         offset: r.offset,
                         reason,
@@ -350,42 +375,34 @@ impl Pipeline {
                 }
             }
         }
-        let mut plans = Vec::new();
-        for (topic, mut table_changes) in changes {
-            let Some(source) = table_changes.first().map(|c| c.table.clone()) else {
-                continue;
-            };
-            let silver_name = silver::silver_name(&source);
-            let existing = silver::existing_columns(self.writer_of(&silver_name), &silver_name)?;
-            loop {
-                match silver::check(&topic, &source, &table_changes, existing.clone()) {
-                    Ok(checked) => {
-                        plans.push(silver::plan(&source, checked, table_changes));
-                        break;
-                    }
-                    Err(StreamError::BadRecord {
-                        partition,
-                        offset,
-                        reason,
-                        ..
-                    }) if self.skip_bad_records => {
-                        table_changes.retain(|c| (c.partition, c.offset) != (partition, offset));
-                        if let Some((_, _, r)) = records
-                            .iter()
-                            .find(|(t, p, r)| *t == topic && *p == partition && r.offset == offset)
-                        {
-                            dead.push((topic.clone(), partition, r.clone(), reason));
-                        }
-                    }
-                    Err(e) => return Err(e),
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let silver_name = silver::silver_name(table);
+        let existing = silver::existing_columns(self.writer_of(&silver_name), &silver_name)?;
+        loop {
+            match silver::check(topic, table, &changes, existing.clone()) {
+                Ok(checked) => {
+                    plans.push(silver::plan(table, checked, changes));
+                    return Ok(());
                 }
+                Err(StreamError::BadRecord {
+                    partition,
+                    offset,
+                    reason,
+                    ..
+                }) if self.skip_bad_records => {
+                    changes.retain(|c| (c.partition, c.offset) != (partition, offset));
+                    if let Some((name, _, r)) = records
+                        .iter()
+                        .find(|(_, p, r)| *p == partition && r.offset == offset)
+                    {
+                        dead.push((name.clone(), partition, r.clone(), reason));
+                    }
+                }
+                Err(e) => return Err(e),
             }
         }
-        Ok(Input {
-            records,
-            plans,
-            dead,
-        })
     }
 
     /// Stamps the batch's writes with the Delta transaction (query id, batch).
@@ -423,7 +440,7 @@ impl Pipeline {
 
     async fn dead_letters(
         &self,
-        dead: &[(String, u32, Record, String)],
+        dead: &[(Rc<str>, u32, Record, String)],
         batch: i64,
     ) -> Result<u64> {
         run(&self.engine, &dead_letters_create_sql()).await?;
@@ -439,9 +456,7 @@ impl Pipeline {
         let rows = RecordBatch::try_new(
             schema,
             vec![
-                Arc::new(StringArray::from_iter_values(
-                    dead.iter().map(|d| d.0.as_str()),
-                )),
+                Arc::new(StringArray::from_iter_values(dead.iter().map(|d| &*d.0))),
                 Arc::new(Int32Array::from_iter_values(
                     dead.iter().map(|d| d.1 as i32),
                 )),
@@ -550,7 +565,7 @@ fn arrow_error(e: arrow::error::ArrowError) -> StreamError {
 }
 
 /// Bronze keeps each record as Kafka held it, with where it came from.
-fn bronze_rows(records: &[(String, u32, Record)], now_ms: i64, batch: i64) -> Result<RecordBatch> {
+fn bronze_rows(records: &[(Rc<str>, u32, Record)], now_ms: i64, batch: i64) -> Result<RecordBatch> {
     let utc = Some("UTC".into());
     let ts = DataType::Timestamp(TimeUnit::Millisecond, utc.clone());
     let schema = Arc::new(Schema::new(vec![
@@ -566,9 +581,7 @@ fn bronze_rows(records: &[(String, u32, Record)], now_ms: i64, batch: i64) -> Re
     RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(StringArray::from_iter_values(
-                records.iter().map(|r| r.0.as_str()),
-            )),
+            Arc::new(StringArray::from_iter_values(records.iter().map(|r| &*r.0))),
             Arc::new(Int32Array::from_iter_values(
                 records.iter().map(|r| r.1 as i32),
             )),

@@ -21,7 +21,7 @@ thread_local! {
     static NAMES: RefCell<HashSet<Rc<str>>> = RefCell::new(HashSet::new());
 }
 
-fn shared_name(name: &str) -> Rc<str> {
+pub(crate) fn shared_name(name: &str) -> Rc<str> {
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
         if let Some(known) = names.get(name) {
@@ -43,6 +43,16 @@ pub struct Row(Vec<(Rc<str>, Value)>);
 impl Row {
     pub fn get(&self, column: &str) -> Option<&Value> {
         self.0.iter().find(|(n, _)| &**n == column).map(|(_, v)| v)
+    }
+
+    /// `get`, looking first at position `at`: a table's rows list their
+    /// columns in the same order, so a batch's columns are read without
+    /// comparing every name before them.
+    pub fn get_near(&self, at: usize, column: &str) -> Option<&Value> {
+        match self.0.get(at) {
+            Some((n, v)) if &**n == column => Some(v),
+            _ => self.get(column),
+        }
     }
 
     pub fn contains(&self, column: &str) -> bool {
@@ -129,6 +139,10 @@ mod tests {
             assert_eq!(row.get(name), Some(value), "{name}");
         }
         assert!(serde_json::from_str::<Row>("[1]").is_err());
+        assert_eq!(row.get_near(1, "name"), expected.get("name"));
+        assert_eq!(row.get_near(0, "q"), Some(&Value::from(3)));
+        assert_eq!(row.get_near(9, "n"), Some(&Value::Null));
+        assert_eq!(row.get_near(0, "missing"), None);
     }
 
     #[test]

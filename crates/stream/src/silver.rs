@@ -78,7 +78,7 @@ pub fn check(
 ) -> Result<Checked> {
     let key_column = changes
         .first()
-        .map(|c| c.key_column.clone())
+        .map(|c| c.key_column.to_string())
         .unwrap_or_default();
     let exists = existing.is_some();
     let mut columns = existing.unwrap_or_else(|| vec![(key_column.clone(), Kind::Int)]);
@@ -90,7 +90,7 @@ pub fn check(
         reason,
     };
     for c in changes {
-        if c.key_column != key_column {
+        if *c.key_column != *key_column {
             return Err(bad(
                 c,
                 format!(
@@ -99,7 +99,7 @@ pub fn check(
                 ),
             ));
         }
-        for (name, value) in c.row.iter() {
+        for (at, (name, value)) in c.row.iter().enumerate() {
             let kind = match Kind::of_json(value) {
                 None => continue,
                 Some(Ok(kind)) => kind,
@@ -110,7 +110,12 @@ pub fn check(
                     ));
                 }
             };
-            match columns.iter_mut().position(|(n, _)| n == name) {
+            // Rows list their columns in the table's order: look there first.
+            let found = match columns.get(at) {
+                Some((n, _)) if n == name => Some(at),
+                _ => columns.iter().position(|(n, _)| n == name),
+            };
+            match found {
                 Some(i) if columns[i].1.accepts(kind) => {}
                 // A column this batch adds: integers and doubles make doubles.
                 Some(i) if i >= known && kind.accepts(columns[i].1) => columns[i].1 = kind,
@@ -218,7 +223,10 @@ impl TablePlan {
         let mut arrays: Vec<ArrayRef> = self
             .columns
             .iter()
-            .map(|(name, kind)| json_column(*kind, self.changes.iter().map(|c| c.row.get(name))))
+            .enumerate()
+            .map(|(at, (name, kind))| {
+                json_column(*kind, self.changes.iter().map(|c| c.row.get_near(at, name)))
+            })
             .collect();
         arrays.push(Arc::new(StringArray::from_iter_values(
             self.changes.iter().map(|c| c.op.code()),
