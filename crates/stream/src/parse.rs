@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::row::{Row, shared_name};
+use crate::row::Row;
 
 /// What a change does to its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub fn parse_record(
     // Most records are envelopes: read straight into the fields that
     // matter, skipping the rest of the `source` block without building it.
     let typed = serde_json::from_str::<Envelope>(value);
-    let mut change = match typed {
+    let change = match typed {
         Ok(envelope) if envelope.op.is_some() => from_envelope(envelope, value, table)?,
         // The unwrap transform's flat rows, or something malformed.
         typed => {
@@ -105,22 +105,36 @@ pub fn parse_record(
             "the row's {key_column} does not match the record key {key}"
         ));
     }
-    change.key_column = key_column;
-    change.key = key;
-    change.partition = partition;
-    change.offset = offset;
-    Ok(Some(change))
+    Ok(Some(RowChange {
+        key_column,
+        key,
+        op: change.op,
+        seq: change.seq,
+        row: change.row,
+        before_day: change.before_day,
+        partition,
+        offset,
+    }))
+}
+
+/// What a record's value says happened, before it is tied to its key and
+/// its place in Kafka.
+struct Change {
+    op: Op,
+    seq: i64,
+    row: Row,
+    before_day: Option<String>,
 }
 
 fn parse_key(key: Option<&str>) -> Result<(Rc<str>, i64), String> {
     let key = key.ok_or("the record has no key")?;
     let parsed: Row =
         serde_json::from_str(key).map_err(|e| format!("the key is not a JSON object: {e}"))?;
-    let mut columns = parsed.iter();
+    let mut columns = parsed.into_iter();
     match (columns.next(), columns.next()) {
         (Some((column, value)), None) => value
             .as_i64()
-            .map(|k| (shared_name(column), k))
+            .map(|k| (column, k))
             .ok_or_else(|| format!("key {key} is not an integer primary key")),
         _ => Err(format!("key {key} is not a single-column primary key")),
     }
@@ -167,7 +181,7 @@ struct Source<'a> {
     row: Option<u32>,
 }
 
-fn from_envelope(envelope: Envelope, value: &str, table: &str) -> Result<RowChange, String> {
+fn from_envelope(envelope: Envelope, value: &str, table: &str) -> Result<Change, String> {
     let op = match envelope.op.as_deref() {
         Some("c" | "r") => Op::Upsert,
         Some("u") => Op::Update,
@@ -204,22 +218,18 @@ fn from_envelope(envelope: Envelope, value: &str, table: &str) -> Result<RowChan
             .after
             .ok_or_else(|| format!("op '{}' without `after`", op.code()))?,
     };
-    Ok(RowChange {
-        key_column: Rc::from(""),
-        key: 0,
+    Ok(Change {
         op,
         seq: binlog_seq(file, pos, source.row.unwrap_or(0)),
         row,
         before_day,
-        partition: 0,
-        offset: 0,
     })
 }
 
 /// `ExtractNewRecordState` with `delete.handling.mode=rewrite` and
 /// `add.fields=op,file,pos,row`: the row plus `__op`, `__deleted`, `__file`,
 /// `__pos`, `__row`.
-fn unwrapped(object: &mut Row) -> Result<RowChange, String> {
+fn unwrapped(object: &mut Row) -> Result<Change, String> {
     let op = match object.remove("__op").as_ref().and_then(Value::as_str) {
         Some("c" | "r") => Op::Upsert,
         Some("u") => Op::Update,
@@ -247,26 +257,17 @@ fn unwrapped(object: &mut Row) -> Result<RowChange, String> {
         .as_ref()
         .and_then(Value::as_u64)
         .unwrap_or(0) as u32;
-    let row_values = std::mem::take(object);
-    Ok(RowChange {
-        key_column: Rc::from(""),
-        key: 0,
+    Ok(Change {
         op,
         seq: binlog_seq(file, pos, row),
+        row: std::mem::take(object),
         before_day: None,
-        row: row_values,
-        partition: 0,
-        offset: 0,
     })
 }
 
 /// The day (`YYYY-MM-DD`) of a row's `ordered_at`, if it has one.
 pub fn day_of(row: &Row) -> Option<String> {
-    day_in(row.get("ordered_at")?)
-}
-
-fn day_in(ordered_at: &Value) -> Option<String> {
-    day(ordered_at.as_str()?)
+    day(row.get("ordered_at")?.as_str()?)
 }
 
 fn day(timestamp: &str) -> Option<String> {

@@ -332,24 +332,20 @@ impl Pipeline {
                     .records
                     .extend(fetched.into_iter().map(|r| (name.clone(), partition, r)));
             }
-            self.read_topic(
-                topic,
-                &input.records[first..],
-                &mut input.plans,
-                &mut input.dead,
-            )?;
+            let plan = self.read_topic(topic, &input.records[first..], &mut input.dead)?;
+            input.plans.extend(plan);
         }
         Ok(input)
     }
 
-    /// Parses one topic's records into its table's plan.
+    /// Parses one topic's records into its table's plan (`None`: only
+    /// tombstones or dead letters).
     fn read_topic(
         &self,
         topic: &str,
         records: &[(Rc<str>, u32, Record)],
-        plans: &mut Vec<TablePlan>,
         dead: &mut Vec<(Rc<str>, u32, Record, String)>,
-    ) -> Result<()> {
+    ) -> Result<Option<TablePlan>> {
         let table = topic_table(topic);
         let mut changes = Vec::with_capacity(records.len());
         for (name, partition, r) in records {
@@ -376,16 +372,13 @@ impl Pipeline {
             }
         }
         if changes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let silver_name = silver::silver_name(table);
         let existing = silver::existing_columns(self.writer_of(&silver_name), &silver_name)?;
         loop {
             match silver::check(topic, table, &changes, existing.clone()) {
-                Ok(checked) => {
-                    plans.push(silver::plan(table, checked, changes));
-                    return Ok(());
-                }
+                Ok(checked) => return Ok(Some(silver::plan(table, checked, changes))),
                 Err(StreamError::BadRecord {
                     partition,
                     offset,

@@ -21,7 +21,7 @@ thread_local! {
     static NAMES: RefCell<HashSet<Rc<str>>> = RefCell::new(HashSet::new());
 }
 
-pub(crate) fn shared_name(name: &str) -> Rc<str> {
+fn shared_name(name: &str) -> Rc<str> {
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
         if let Some(known) = names.get(name) {
@@ -45,14 +45,9 @@ impl Row {
         self.0.iter().find(|(n, _)| &**n == column).map(|(_, v)| v)
     }
 
-    /// `get`, looking first at position `at`: a table's rows list their
-    /// columns in the same order, so a batch's columns are read without
-    /// comparing every name before them.
+    /// `get`, looking first at position `at` (see `position_near`).
     pub fn get_near(&self, at: usize, column: &str) -> Option<&Value> {
-        match self.0.get(at) {
-            Some((n, v)) if &**n == column => Some(v),
-            _ => self.get(column),
-        }
+        position_near(&self.0, at, |(n, _)| &**n == column).map(|i| &self.0[i].1)
     }
 
     pub fn contains(&self, column: &str) -> bool {
@@ -73,6 +68,26 @@ impl Row {
             Some(slot) => slot.1 = value,
             None => self.0.push((name, value)),
         }
+    }
+}
+
+/// The columns with their shared names, in the order written.
+impl IntoIterator for Row {
+    type Item = (Rc<str>, Value);
+    type IntoIter = std::vec::IntoIter<(Rc<str>, Value)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// The position of the item that `is`, looking first at `at`: a table's
+/// rows list their columns in the table's order, so a batch's columns are
+/// found without comparing every name before them.
+pub fn position_near<T>(items: &[T], at: usize, is: impl Fn(&T) -> bool) -> Option<usize> {
+    match items.get(at) {
+        Some(item) if is(item) => Some(at),
+        _ => items.iter().position(is),
     }
 }
 

@@ -13,6 +13,7 @@ use lakelab_engine::Engine;
 
 use crate::error::{Result, StreamError};
 use crate::parse::RowChange;
+use crate::row::position_near;
 use crate::values::{Kind, json_column};
 
 /// Silver's extra column: the binlog position of the row's last change.
@@ -110,12 +111,7 @@ pub fn check(
                     ));
                 }
             };
-            // Rows list their columns in the table's order: look there first.
-            let found = match columns.get(at) {
-                Some((n, _)) if n == name => Some(at),
-                _ => columns.iter().position(|(n, _)| n == name),
-            };
-            match found {
+            match position_near(&columns, at, |(n, _)| n == name) {
                 Some(i) if columns[i].1.accepts(kind) => {}
                 // A column this batch adds: integers and doubles make doubles.
                 Some(i) if i >= known && kind.accepts(columns[i].1) => columns[i].1 = kind,
